@@ -1,0 +1,93 @@
+"""Publish/subscribe for live events: scan counts and cache invalidation.
+
+In-process when QRMINT_REDIS_URL is unset (one `qrmint serve`), Redis pub/sub when it is
+set, so that several API and redirector processes see each other's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+
+Message = dict[str, Any]
+_QUEUE_SIZE = 1000
+
+
+class EventBus(Protocol):
+    async def publish(self, channel: str, message: Message) -> None: ...
+
+    def subscribe(self, channel: str) -> Any:
+        """An async context manager yielding an async iterator of messages."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class LocalBus:
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[Message]]] = {}
+
+    async def publish(self, channel: str, message: Message) -> None:
+        for queue in tuple(self._queues.get(channel, ())):
+            if queue.full():
+                # A slow subscriber loses its oldest event rather than stalling publishers.
+                queue.get_nowait()
+            queue.put_nowait(message)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Message]]:
+        queue: asyncio.Queue[Message] = asyncio.Queue(_QUEUE_SIZE)
+        self._queues.setdefault(channel, set()).add(queue)
+        try:
+            yield _drain(queue)
+        finally:
+            subscribers = self._queues.get(channel, set())
+            subscribers.discard(queue)
+            if not subscribers:
+                self._queues.pop(channel, None)
+
+    async def close(self) -> None:
+        self._queues.clear()
+
+
+async def _drain(queue: asyncio.Queue[Message]) -> AsyncIterator[Message]:
+    while True:
+        yield await queue.get()
+
+
+class RedisBus:
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+
+    async def publish(self, channel: str, message: Message) -> None:
+        await self._client.publish(f"qrmint:{channel}", json.dumps(message))
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Message]]:
+        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(f"qrmint:{channel}")
+        try:
+            yield _listen(pubsub)
+        finally:
+            await pubsub.unsubscribe()
+            await pubsub.aclose()
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+async def _listen(pubsub: Any) -> AsyncIterator[Message]:
+    async for raw in pubsub.listen():
+        if raw.get("type") == "message":
+            yield json.loads(raw["data"])
+
+
+def create_bus(redis_url: str | None) -> EventBus:
+    if redis_url is None:
+        return LocalBus()
+    return RedisBus(aioredis.from_url(redis_url, decode_responses=True))

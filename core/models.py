@@ -1,0 +1,112 @@
+"""The relational data model (Tortoise ORM). Identifiers are prefixed random strings."""
+
+from __future__ import annotations
+
+import secrets
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(10)}"
+
+
+class Account(Model):
+    id = fields.CharField(pk=True, max_length=32)
+    name = fields.CharField(max_length=200, null=True)
+    tier = fields.CharField(max_length=16)
+    # Kept beside the rows it counts so the limit check is one conditional UPDATE (atomic).
+    dynamic_qr_count = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "accounts"
+
+
+class ApiKey(Model):
+    id = fields.CharField(pk=True, max_length=32)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="keys", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=200, null=True)
+    prefix = fields.CharField(max_length=16)
+    key_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_keys"
+
+
+class MonthlyUsage(Model):
+    id = fields.IntField(pk=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="usage", on_delete=fields.CASCADE
+    )
+    month = fields.CharField(max_length=7)
+    generations = fields.IntField(default=0)
+
+    class Meta:
+        table = "monthly_usage"
+        unique_together = (("account", "month"),)
+
+
+class QrCode(Model):
+    id = fields.CharField(pk=True, max_length=32)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="qr_codes", on_delete=fields.CASCADE
+    )
+    type = fields.CharField(max_length=8)
+    data = fields.TextField()
+    short_code = fields.CharField(max_length=16, unique=True, null=True)
+    destination = fields.TextField(null=True)
+    format = fields.CharField(max_length=4)
+    size = fields.IntField()
+    margin = fields.IntField()
+    error_correction = fields.CharField(max_length=1)
+    style = fields.JSONField(default=dict)
+    name = fields.CharField(max_length=200, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "qr_codes"
+        indexes = (("account_id", "created_at"),)
+
+
+class ScanEndpoint(Model):
+    id = fields.CharField(pk=True, max_length=32)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="scan_endpoints", on_delete=fields.CASCADE
+    )
+    url = fields.TextField()
+    description = fields.CharField(max_length=500, null=True)
+    # Fernet token of the signing secret; the plaintext is shown once at registration.
+    secret_ciphertext = fields.TextField()
+    consecutive_failures = fields.IntField(default=0)
+    disabled_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "scan_endpoints"
+
+
+class WebhookDelivery(Model):
+    id = fields.BigIntField(pk=True)
+    event_id = fields.CharField(max_length=40)
+    endpoint: fields.ForeignKeyRelation[ScanEndpoint] = fields.ForeignKeyField(
+        "models.ScanEndpoint", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    payload = fields.TextField()
+    status = fields.CharField(max_length=12, default="pending")
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    locked_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    delivered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webhook_deliveries"
+        indexes = (("status", "next_attempt_at"),)
