@@ -1,4 +1,8 @@
-"""The scan row: one GET on the redirect domain, as it is stored (never a raw IP)."""
+"""A scan: one GET on the redirect domain, as the rest of the system sees it (never a raw IP).
+
+The redirector builds one `ScanRow` per scan and hands it to every `ScanListener`:
+the analytics writer, the live-count publisher and the webhook outbox.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +17,19 @@ class ScanRow:
     qr_id: str
     account_id: str
     short_code: str
+    destination: str  # where this scan was sent
     visitor: str  # keyed hash (hex) or the id from the signed first-party cookie
     is_unique: bool  # first scan of this QR by this visitor, as far as the ledger knows
     country: str  # ISO code or "unknown"
     city: str  # name or "unknown"
     device: str  # mobile|tablet|desktop|bot|unknown
-    browser: str
-    os: str
+    browser: str  # family or "unknown"
+    os: str  # family or "unknown"
     referrer_host: str  # "" when absent
     is_bot: bool
 
 
-class ScanSink(Protocol):
-    """Where the redirector hands a scan; must not block or raise on the response path."""
+class ScanListener(Protocol):
+    """Receives each scan; `submit` must neither block nor raise on the redirect path."""
 
     def submit(self, row: ScanRow) -> None: ...
