@@ -75,10 +75,10 @@ class RedisBus:
             yield _listen(pubsub)
         finally:
             await pubsub.unsubscribe()
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._client.aclose()  # type: ignore[no-untyped-call]
 
 
 async def _listen(pubsub: Any) -> AsyncIterator[Message]:

@@ -16,13 +16,16 @@ MIGRATIONS = "core.migrations"
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
+    # Tortoise caches compiled SQL per connection name; naming the connection after its
+    # dialect keeps a process that opens SQLite and later Postgres (tests) from mixing them.
+    name = "sqlite" if database_url.startswith("sqlite") else "postgres"
     return {
-        "connections": {"default": _connection(database_url)},
+        "connections": {name: _connection(database_url)},
         "apps": {
             "models": {
                 "models": [MODELS],
                 "migrations": MIGRATIONS,
-                "default_connection": "default",
+                "default_connection": name,
             }
         },
         "use_tz": True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -12,8 +13,13 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(10)}"
 
 
+def is_id(value: str, prefix: str) -> bool:
+    """Cheap shape check before a lookup: a foreign string never reaches the database."""
+    return len(value) == len(prefix) + 21 and value.startswith(prefix + "_") and value.isascii()
+
+
 class Account(Model):
-    id = fields.CharField(pk=True, max_length=32)
+    id = fields.CharField(primary_key=True, max_length=32)
     name = fields.CharField(max_length=200, null=True)
     tier = fields.CharField(max_length=16)
     # Kept beside the rows it counts so the limit check is one conditional UPDATE (atomic).
@@ -25,10 +31,11 @@ class Account(Model):
 
 
 class ApiKey(Model):
-    id = fields.CharField(pk=True, max_length=32)
+    id = fields.CharField(primary_key=True, max_length=32)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="keys", on_delete=fields.CASCADE
     )
+    account_id: str
     name = fields.CharField(max_length=200, null=True)
     prefix = fields.CharField(max_length=16)
     key_hash = fields.CharField(max_length=64, unique=True)
@@ -40,10 +47,11 @@ class ApiKey(Model):
 
 
 class MonthlyUsage(Model):
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="usage", on_delete=fields.CASCADE
     )
+    account_id: str
     month = fields.CharField(max_length=7)
     generations = fields.IntField(default=0)
 
@@ -53,10 +61,11 @@ class MonthlyUsage(Model):
 
 
 class QrCode(Model):
-    id = fields.CharField(pk=True, max_length=32)
+    id = fields.CharField(primary_key=True, max_length=32)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="qr_codes", on_delete=fields.CASCADE
     )
+    account_id: str
     type = fields.CharField(max_length=8)
     data = fields.TextField()
     short_code = fields.CharField(max_length=16, unique=True, null=True)
@@ -65,7 +74,7 @@ class QrCode(Model):
     size = fields.IntField()
     margin = fields.IntField()
     error_correction = fields.CharField(max_length=1)
-    style = fields.JSONField(default=dict)
+    style: fields.Field[Any] = fields.JSONField(default=dict)
     name = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -76,10 +85,13 @@ class QrCode(Model):
 
 
 class ScanEndpoint(Model):
-    id = fields.CharField(pk=True, max_length=32)
+    id = fields.CharField(primary_key=True, max_length=32)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="scan_endpoints", on_delete=fields.CASCADE
     )
+    account_id: str
+    # One of the tier's N slots; the unique pair makes the endpoint limit race-free on any backend.
+    slot = fields.SmallIntField()
     url = fields.TextField()
     description = fields.CharField(max_length=500, null=True)
     # Fernet token of the signing secret; the plaintext is shown once at registration.
@@ -90,23 +102,28 @@ class ScanEndpoint(Model):
 
     class Meta:
         table = "scan_endpoints"
+        unique_together = (("account", "slot"),)
 
 
 class WebhookDelivery(Model):
-    id = fields.BigIntField(pk=True)
+    id = fields.BigIntField(primary_key=True)
     event_id = fields.CharField(max_length=40)
     endpoint: fields.ForeignKeyRelation[ScanEndpoint] = fields.ForeignKeyField(
         "models.ScanEndpoint", related_name="deliveries", on_delete=fields.CASCADE
     )
+    endpoint_id: str  # for the type checker; Tortoise adds the column attribute itself
     payload = fields.TextField()
     status = fields.CharField(max_length=12, default="pending")
+    # Counted when claimed, so an attempt cut short by a crash still counts.
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     locked_until = fields.DatetimeField(null=True)
+    # Which claim holds the lease: a worker whose lease lapsed cannot overwrite a newer claim.
+    claim_token = fields.CharField(max_length=32, null=True)
     last_error = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     delivered_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "webhook_deliveries"
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (("status", "next_attempt_at"), ("endpoint_id",))

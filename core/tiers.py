@@ -37,9 +37,8 @@ def load_tiers(override: Path | None = None) -> Tiers:
     if override is not None:
         for name, values in _read(override).items():
             if name not in table:
-                raise ConfigError(
-                    f"QRMINT_TIERS_FILE: unknown tier {name!r}; expected one of {', '.join(TIER_NAMES)}"
-                )
+                names = ", ".join(TIER_NAMES)
+                raise ConfigError(f"QRMINT_TIERS_FILE: unknown tier {name!r}; expected {names}")
             table[name] = {**table[name], **values}
     return {name: _build(name, values) for name, values in table.items()}
 

@@ -73,6 +73,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
                 ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='scan_endpoints', on_delete=OnDelete.CASCADE)),
+                ('slot', fields.SmallIntField()),
                 ('url', fields.TextField(unique=False)),
                 ('description', fields.CharField(null=True, max_length=500)),
                 ('secret_ciphertext', fields.TextField(unique=False)),
@@ -80,7 +81,7 @@ class Migration(migrations.Migration):
                 ('disabled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'scan_endpoints', 'app': 'models', 'pk_attr': 'id'},
+            options={'table': 'scan_endpoints', 'app': 'models', 'unique_together': (('account', 'slot'),), 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -94,11 +95,12 @@ class Migration(migrations.Migration):
                 ('attempts', fields.IntField(default=0)),
                 ('next_attempt_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('locked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('claim_token', fields.CharField(null=True, max_length=32)),
                 ('last_error', fields.TextField(null=True, unique=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('delivered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'webhook_deliveries', 'app': 'models', 'indexes': [Index(fields=['status', 'next_attempt_at'])], 'pk_attr': 'id'},
+            options={'table': 'webhook_deliveries', 'app': 'models', 'indexes': [Index(fields=['status', 'next_attempt_at']), Index(fields=['endpoint_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
     ]

@@ -1,0 +1,39 @@
+"""Domain errors → REST responses, in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from core.errors import DomainError
+
+log = logging.getLogger("qrmint.api")
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
+
+
+def error_response(exc: DomainError) -> JSONResponse:
+    return JSONResponse(exc.as_body(), status_code=exc.status, headers=exc.headers)
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return error_response(exc)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = "No such route." if exc.status_code == 404 else str(exc.detail)
+    body = {"error": {"code": code, "message": message}}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    # Logged with the traceback for us; the caller gets a stable body and no internals.
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    body = {"error": {"code": "internal_error", "message": "Something went wrong on our side."}}
+    return JSONResponse(body, status_code=500)

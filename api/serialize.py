@@ -1,0 +1,68 @@
+"""Service values → the JSON shapes of CONTRACT.md §5."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from core.bulk import BulkItem
+from core.qrviews import GeneratedQr, QrView
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def qr_metadata(view: QrView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "type": view.type,
+        "data": view.data,
+        "destination": view.destination,
+        "short_code": view.short_code,
+        "short_url": view.short_url,
+        "format": view.format,
+        "size": view.size,
+        "margin": view.margin,
+        "error_correction": view.error_correction,
+        "style": view.style,
+        "name": view.name,
+        "created_at": iso(view.created_at),
+        "updated_at": iso(view.updated_at),
+    }
+
+
+def generated(result: GeneratedQr) -> dict[str, Any]:
+    view = result.qr
+    return {
+        "id": view.id,
+        "type": view.type,
+        "format": view.format,
+        "mime_type": result.mime_type,
+        "image_base64": base64.b64encode(result.image).decode(),
+        "data": view.data,
+        "destination": view.destination,
+        "short_code": view.short_code,
+        "short_url": view.short_url,
+        "size": view.size,
+        "margin": view.margin,
+        "error_correction": view.error_correction,
+        "name": view.name,
+        "created_at": iso(view.created_at),
+    }
+
+
+def bulk(items: list[BulkItem]) -> dict[str, Any]:
+    results: list[dict[str, Any]] = []
+    for item in items:
+        if item.result is not None:
+            results.append({"index": item.index, "ok": True, "qr": generated(item.result)})
+        else:
+            assert item.error is not None
+            results.append({"index": item.index, "ok": False, **item.error.as_body()})
+    succeeded = sum(1 for item in items if item.result is not None)
+    return {"results": results, "succeeded": succeeded, "failed": len(items) - succeeded}

@@ -1,0 +1,68 @@
+"""Bulk generation: up to 50 items, each succeeding or failing alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import anyio
+
+from core.accounts import Principal
+from core.errors import DomainError, Invalid, NotInTier
+from core.qrcodes import GenerateSpec, QrService
+from core.qrviews import GeneratedQr
+
+MAX_ITEMS = 50
+_PARALLEL = 4  # renders run in worker threads; a few at once keeps both cores busy
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    index: int
+    result: GeneratedQr | None
+    error: DomainError | None
+
+
+def check_bulk_allowed(principal: Principal, count: int) -> None:
+    if not principal.tier.bulk:
+        raise NotInTier(
+            f"Bulk generation is not part of the {principal.tier.name} tier; "
+            "it needs ultra or mega.",
+            code="tier_required",
+        )
+    if count > MAX_ITEMS:
+        raise Invalid(
+            f"The request has {count} items; at most {MAX_ITEMS} are allowed per call.",
+            code="bulk_limit",
+        )
+    if count < 1:
+        raise Invalid("The request has no items; send 1 to 50.", code="validation_error")
+
+
+async def bulk_generate(
+    service: QrService, principal: Principal, specs: Sequence[GenerateSpec | DomainError]
+) -> list[BulkItem]:
+    """Items already refused by the surface's own validation arrive as errors."""
+    check_bulk_allowed(principal, len(specs))
+    results: list[BulkItem | None] = [None] * len(specs)
+    limiter = anyio.CapacityLimiter(_PARALLEL)
+
+    async def run(index: int, spec: GenerateSpec | DomainError) -> None:
+        async with limiter:
+            results[index] = await _one(service, principal, index, spec)
+
+    async with anyio.create_task_group() as group:
+        for index, spec in enumerate(specs):
+            group.start_soon(run, index, spec)
+    return [item for item in results if item is not None]
+
+
+async def _one(
+    service: QrService, principal: Principal, index: int, spec: GenerateSpec | DomainError
+) -> BulkItem:
+    if isinstance(spec, DomainError):
+        return BulkItem(index, None, spec)
+    try:
+        return BulkItem(index, await service.generate(principal, spec), None)
+    except DomainError as exc:
+        return BulkItem(index, None, exc)

@@ -1,0 +1,79 @@
+"""Live scan events: a ScanListener that announces each scan on `scans:{qr_id}`.
+
+The GraphQL `scanCount` subscription listens there. `submit` runs on the scan
+recorder's task and must not wait for the bus (Redis may be slow), so events go
+through a bounded queue to a background publisher; when that queue is full the
+event is dropped (and counted): a live counter missing a tick is better than
+scans piling up in memory. `aclose` publishes whatever is queued before returning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Any
+
+from core.bus import EventBus
+from core.scans import ScanRow
+
+log = logging.getLogger(__name__)
+
+
+def scans_channel(qr_id: str) -> str:
+    return f"scans:{qr_id}"
+
+
+def iso_millis(moment: datetime) -> str:
+    """2026-11-25T18:00:00.123Z"""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def live_event(row: ScanRow) -> dict[str, Any]:
+    return {
+        "qr_id": row.qr_id,
+        "scanned_at": iso_millis(row.scanned_at),
+        "is_unique": row.is_unique,
+        "is_bot": row.is_bot,
+    }
+
+
+class LiveScanPublisher:
+    def __init__(self, bus: EventBus, *, max_queue: int = 10_000) -> None:
+        self._bus = bus
+        self._queue: asyncio.Queue[ScanRow] = asyncio.Queue(max_queue)
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="live-scan-publisher")
+
+    def submit(self, row: ScanRow) -> None:
+        try:
+            self._queue.put_nowait(row)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                log.warning("live scan queue full: %d events dropped so far", self.dropped)
+
+    async def aclose(self) -> None:
+        if self._task is None:
+            return
+        if not self._task.done():
+            await self._queue.join()
+        self._task.cancel()
+        with suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            row = await self._queue.get()
+            try:
+                await self._bus.publish(scans_channel(row.qr_id), live_event(row))
+            except Exception as exc:
+                log.warning("live scan event for %s not published (%s)", row.qr_id, exc)
+            finally:
+                self._queue.task_done()

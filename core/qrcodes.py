@@ -1,0 +1,170 @@
+"""The QR service: the one place that decides generation, limits, persistence and updates.
+
+REST handlers and GraphQL resolvers translate to and from these calls and nothing else.
+Rendering is CPU work, so it leaves the event loop on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import anyio
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+import render
+from core.accounts import Principal
+from core.config import Settings
+from core.destinations import check_destination
+from core.errors import Conflict, FieldProblem, Invalid, NotFound, invalid_field
+from core.links import LinkTarget
+from core.models import QrCode, is_id, new_id
+from core.qrviews import GeneratedQr, QrPage, QrView, decode_cursor, encode_cursor, to_view
+from core.quota import take_dynamic_slot, take_generations
+from core.shortcodes import new_short_code, short_url
+
+QR_TYPES = ("static", "dynamic")
+MAX_NAME = 200
+_CODE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class GenerateSpec:
+    data: object
+    type: str = "static"
+    format: str = "png"
+    size: int = 512
+    margin: int = 4
+    error_correction: str = "M"
+    name: str | None = None
+    style: Mapping[str, Any] | None = None
+
+
+class LinkPublisher(Protocol):
+    async def publish_change(self, target: LinkTarget) -> None: ...
+
+
+class QrService:
+    def __init__(self, settings: Settings, links: LinkPublisher) -> None:
+        self._settings = settings
+        self._links = links
+
+    async def generate(self, principal: Principal, spec: GenerateSpec) -> GeneratedQr:
+        _check_spec(spec)
+        for _ in range(_CODE_ATTEMPTS):
+            code = new_short_code() if spec.type == "dynamic" else None
+            image, request = await self._render(spec, code)
+            try:
+                row = await self._store(principal, spec, code, request, image)
+            except IntegrityError:
+                continue  # a short code collided: draw another one
+            view = to_view(row, self._settings.redirect_base_url)
+            if code is not None:
+                await self._links.publish_change(_target(row))
+            return GeneratedQr(view, image.content, image.mime_type)
+        raise RuntimeError("could not allocate a unique short code")
+
+    async def get(self, principal: Principal, qr_id: str) -> QrView:
+        return to_view(await _owned(principal, qr_id), self._settings.redirect_base_url)
+
+    async def list(self, principal: Principal, first: int, after: str | None) -> QrPage:
+        if not 1 <= first <= 100:
+            raise invalid_field("first", f"first is {first}; expected 1..100.")
+        query = QrCode.filter(account_id=principal.account_id)
+        if after:
+            stamp, qr_id = decode_cursor(after)
+            query = query.filter(Q(created_at__lt=stamp) | Q(created_at=stamp, id__lt=qr_id))
+        rows = await query.order_by("-created_at", "-id").limit(first + 1)
+        views = tuple(to_view(row, self._settings.redirect_base_url) for row in rows[:first])
+        end = encode_cursor(views[-1]) if views else None
+        return QrPage(views, end, len(rows) > first)
+
+    async def update_destination(self, principal: Principal, qr_id: str, url: object) -> QrView:
+        row = await _owned(principal, qr_id)
+        if row.type != "dynamic":
+            raise Conflict(
+                f"QR code {qr_id} is static: its data is printed in the image and cannot be "
+                "redirected; only dynamic QR codes have a destination.",
+                code="not_dynamic",
+            )
+        row.destination = check_destination(url, "url")
+        await row.save(update_fields=["destination", "updated_at"])
+        await self._links.publish_change(_target(row))
+        return to_view(row, self._settings.redirect_base_url)
+
+    async def _render(
+        self, spec: GenerateSpec, code: str | None
+    ) -> tuple[render.RenderedImage, render.RenderRequest]:
+        content = spec.data if code is None else short_url(self._settings.redirect_base_url, code)
+        try:
+            request = render.parse_request(
+                content, spec.format, spec.size, spec.margin, spec.error_correction, spec.style
+            )
+            return await anyio.to_thread.run_sync(render.render_cached, request), request
+        except render.RenderError as exc:
+            raise _from_render_error(exc, dynamic=code is not None) from None
+
+    async def _store(
+        self,
+        principal: Principal,
+        spec: GenerateSpec,
+        code: str | None,
+        request: render.RenderRequest,
+        image: render.RenderedImage,
+    ) -> QrCode:
+        async with in_transaction():
+            await take_generations(principal.account_id, principal.tier)
+            if code is not None:
+                await take_dynamic_slot(principal.account_id, principal.tier)
+            return await QrCode.create(
+                id=new_id("qr"),
+                account_id=principal.account_id,
+                type=spec.type,
+                data=request.data,
+                short_code=code,
+                destination=str(spec.data).strip() if code is not None else None,
+                format=request.format,
+                size=request.size,
+                margin=request.margin,
+                error_correction=image.error_correction,
+                style=render.style_to_json(request.style),
+                name=spec.name,
+            )
+
+
+def _check_spec(spec: GenerateSpec) -> None:
+    if spec.type not in QR_TYPES:
+        raise invalid_field("type", f"type is {spec.type!r}; expected 'static' or 'dynamic'.")
+    if spec.name is not None and len(spec.name) > MAX_NAME:
+        raise invalid_field("name", f"name has {len(spec.name)} characters; at most {MAX_NAME}.")
+    for field, value in (("data", spec.data), ("name", spec.name)):
+        if isinstance(value, str) and "\x00" in value:
+            # Text columns (Postgres) cannot hold NUL; refuse it rather than lose it.
+            raise invalid_field(field, f"{field} contains a NUL character (U+0000).")
+    if spec.type == "dynamic":
+        check_destination(spec.data, "data")
+
+
+def _from_render_error(exc: render.RenderError, *, dynamic: bool) -> Invalid:
+    details = [FieldProblem(issue.field, issue.message) for issue in exc.details]
+    if dynamic and exc.code == "data_too_long":
+        details = [FieldProblem("data", "The short link does not fit at this level.")]
+    return Invalid(exc.message, code=exc.code, details=details)
+
+
+async def _owned(principal: Principal, qr_id: str) -> QrCode:
+    row = None
+    if is_id(qr_id, "qr"):
+        row = await QrCode.get_or_none(id=qr_id, account_id=principal.account_id)
+    if row is None:
+        raise NotFound(f"No QR code with id {qr_id!r} in this account.")
+    return row
+
+
+def _target(row: QrCode) -> LinkTarget:
+    assert row.short_code is not None
+    assert row.destination is not None
+    return LinkTarget(row.id, row.account_id, row.short_code, row.destination)

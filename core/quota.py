@@ -1,0 +1,60 @@
+"""Monthly generation quota and the dynamic QR limit, each one conditional UPDATE.
+
+A conditional UPDATE is atomic on SQLite and on Postgres (row lock), so concurrent
+requests can never take more than the tier allows. Callers run these inside the
+transaction that creates the QR, so a failure later gives the units back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.expressions import F
+
+from core.errors import Invalid, Throttled
+from core.models import Account, MonthlyUsage
+from core.tiers import Tier
+
+
+def current_month(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).strftime("%Y-%m")
+
+
+def _seconds_to_next_month(now: datetime) -> int:
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    return int((datetime(year, month, 1, tzinfo=UTC) - now).total_seconds()) + 1
+
+
+async def take_generations(account_id: str, tier: Tier, count: int = 1) -> None:
+    month = current_month()
+    await MonthlyUsage.get_or_create(account_id=account_id, month=month)
+    taken = await MonthlyUsage.filter(
+        account_id=account_id,
+        month=month,
+        generations__lte=tier.generations_per_month - count,
+    ).update(generations=F("generations") + count)
+    if not taken:
+        retry = _seconds_to_next_month(datetime.now(UTC))
+        raise Throttled(
+            f"The monthly quota of {tier.generations_per_month} generations for the "
+            f"{tier.name} tier is used up; it renews at the start of next month.",
+            code="quota_exceeded",
+            headers={"Retry-After": str(retry)},
+        )
+
+
+async def generations_used(account_id: str) -> int:
+    row = await MonthlyUsage.get_or_none(account_id=account_id, month=current_month())
+    return row.generations if row else 0
+
+
+async def take_dynamic_slot(account_id: str, tier: Tier) -> None:
+    taken = await Account.filter(id=account_id, dynamic_qr_count__lt=tier.dynamic_qr_limit).update(
+        dynamic_qr_count=F("dynamic_qr_count") + 1
+    )
+    if not taken:
+        raise Invalid(
+            f"The {tier.name} tier allows {tier.dynamic_qr_limit} dynamic QR codes and "
+            "all are in use; upgrade the tier or create a static QR code.",
+            code="dynamic_qr_limit",
+        )

@@ -1,0 +1,34 @@
+"""The bundle of services both surfaces (REST and GraphQL) call, wired once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from core.accounts import Principal
+from core.bus import EventBus
+from core.config import Settings
+from core.qrcodes import QrService
+from core.ratelimit import RateLimiter
+from core.tiers import Tiers
+
+
+class StatsProvider(Protocol):
+    """Scan statistics (implemented in analytics); raises the core domain errors."""
+
+    async def stats(
+        self, principal: Principal, qr_id: str, start: date | None, end: date | None
+    ) -> Any: ...
+
+    async def counts(self, principal: Principal, qr_id: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    tiers: Tiers
+    qr: QrService
+    limiter: RateLimiter
+    bus: EventBus
+    stats: StatsProvider | None = None

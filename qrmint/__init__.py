@@ -1,0 +1,1 @@
+"""The qrmint command and the process compositions (serve, api, redirector, worker)."""

@@ -1,0 +1,43 @@
+"""Running several uvicorn servers in one event loop, stopped together on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Generator, Sequence
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        # Signals are handled once for all servers of the process, in `run_servers`.
+        yield
+
+
+def make_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app, host=host, port=port, lifespan="off", access_log=False, log_level="info"
+    )
+    return _Server(config)
+
+
+async def run_servers(servers: Sequence[uvicorn.Server], stop: asyncio.Event) -> None:
+    """Serve until a signal arrives or `stop` is set, then shut every server down."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(server.serve()) for server in servers]
+    waiter = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for server in servers:
+            server.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)
+        waiter.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
