@@ -90,3 +90,9 @@ class Throttled(DomainError):
 
 def invalid_field(field: str, message: str, *, code: str = "validation_error") -> Invalid:
     return Invalid(message, code=code, details=[FieldProblem(field, message)])
+
+
+class NotAvailable(DomainError):
+    """A part this process was not started with (e.g. no analytics store)."""
+
+    status, code = 501, "not_implemented"

@@ -1,0 +1,97 @@
+"""The caller's account (tier, limits, usage) and scan webhook endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from core.accounts import AccountOverview
+from core.tiers import Tier
+from core.webhooks.service import EndpointView, RegisteredEndpoint
+
+
+@strawberry.type(description="What the tier allows (CONTRACT §3).")
+class TierLimits:
+    rate_per_second: int
+    dynamic_qr_limit: int
+    generations_per_month: int
+    bulk: bool
+    analytics_retention_days: int = strawberry.field(description="0: no analytics.")
+    scan_webhooks: bool
+    max_scan_endpoints: int
+
+
+@strawberry.type(description="Usage in the current calendar month (UTC).")
+class Usage:
+    month: str = strawberry.field(description="YYYY-MM")
+    generations_used: int
+    dynamic_qr_count: int = strawberry.field(description="Dynamic QR codes in use (all time).")
+
+
+@strawberry.type
+class Account:
+    id: strawberry.ID
+    name: str | None
+    tier: str
+    limits: TierLimits
+    usage: Usage
+
+
+@strawberry.type(description="A scan webhook endpoint; its secret is shown only at registration.")
+class ScanEndpoint:
+    id: strawberry.ID
+    url: str
+    description: str | None
+    created_at: datetime
+
+
+@strawberry.type(description="The answer to a registration: the only time `secret` is shown.")
+class RegisteredScanEndpoint(ScanEndpoint):
+    secret: str
+
+
+def limits(tier: Tier) -> TierLimits:
+    return TierLimits(
+        rate_per_second=tier.rate_per_second,
+        dynamic_qr_limit=tier.dynamic_qr_limit,
+        generations_per_month=tier.generations_per_month,
+        bulk=tier.bulk,
+        analytics_retention_days=tier.retention_days,
+        scan_webhooks=tier.webhooks,
+        max_scan_endpoints=tier.max_webhook_endpoints,
+    )
+
+
+def account(overview: AccountOverview, month: str) -> Account:
+    usage = Usage(
+        month=month,
+        generations_used=overview.generations_used,
+        dynamic_qr_count=overview.dynamic_qr_count,
+    )
+    return Account(
+        id=strawberry.ID(overview.id),
+        name=overview.name,
+        tier=overview.tier.name,
+        limits=limits(overview.tier),
+        usage=usage,
+    )
+
+
+def scan_endpoint(view: EndpointView) -> ScanEndpoint:
+    return ScanEndpoint(
+        id=strawberry.ID(view.id),
+        url=view.url,
+        description=view.description,
+        created_at=view.created_at,
+    )
+
+
+def registered_endpoint(value: RegisteredEndpoint) -> RegisteredScanEndpoint:
+    return RegisteredScanEndpoint(
+        id=strawberry.ID(value.id),
+        url=value.url,
+        description=value.description,
+        created_at=value.created_at,
+        secret=value.secret,
+    )

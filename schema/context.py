@@ -1,0 +1,96 @@
+"""Who is calling a resolver, and with which services.
+
+Over HTTP the ApiGate has already authenticated and rate-limited the request and left the
+Principal in the ASGI scope state. Over WebSocket the gate never runs: the connection is
+authenticated at `connection_init` from its payload (or the upgrade headers), and each
+subscribe operation re-checks the key (so a revoked key stops opening subscriptions at
+once) and spends one token of the key's rate limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+from strawberry.types import Info
+
+from core.accounts import Principal, authenticate
+from core.errors import NotAvailable, Throttled, Unauthenticated
+from core.services import Services, StatsProvider
+
+_KEY_NAMES = ("apikey", "api_key", "x-api-key")
+
+
+@dataclass
+class GraphQLContext:
+    services: Services
+    request: Request | WebSocket
+    principal: Principal | None = None
+    # Filled in by Strawberry from the graphql-transport-ws `connection_init` payload.
+    connection_params: dict[str, Any] = field(default_factory=dict)
+    raw_key: str | None = None
+
+    async def connect(self) -> None:
+        """Authenticate a WebSocket connection; raises Unauthenticated."""
+        self.raw_key = key_from_params(self.connection_params) or key_from_headers(
+            self.request.headers
+        )
+        self.principal = await authenticate(self.services.tiers, self.raw_key)
+
+    async def admit_operation(self) -> None:
+        """One WebSocket operation: re-authenticate, then spend from the key's rate limit."""
+        principal = await authenticate(self.services.tiers, self.raw_key)
+        self.principal = principal
+        decision = await self.services.limiter.hit(principal.key_id, principal.tier.rate_per_second)
+        if not decision.allowed:
+            raise Throttled(
+                f"More than {decision.limit} operations per second with this key; "
+                f"retry after {decision.retry_after} s.",
+                code="rate_limited",
+            )
+
+
+def key_from_params(params: Mapping[str, Any]) -> str | None:
+    lowered = {str(name).lower(): value for name, value in params.items()}
+    for name in _KEY_NAMES:
+        value = lowered.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    authorization = lowered.get("authorization")
+    return bearer(authorization) if isinstance(authorization, str) else None
+
+
+def key_from_headers(headers: Mapping[str, str]) -> str | None:
+    # Starlette's Headers are case-insensitive already.
+    return bearer(headers.get("authorization", "")) or headers.get("x-api-key") or None
+
+
+def bearer(authorization: str) -> str | None:
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def principal_of(info: Info[GraphQLContext, None]) -> Principal:
+    principal = info.context.principal
+    if principal is None:
+        # Only reachable when a request slipped past the gate (e.g. a GET query).
+        raise Unauthenticated(
+            "No API key was sent; pass it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'."
+        )
+    return principal
+
+
+def services_of(info: Info[GraphQLContext, None]) -> Services:
+    return info.context.services
+
+
+def require_stats(services: Services) -> StatsProvider:
+    # Analytics is optional in the bundle until it is wired: say so rather than fail oddly.
+    if services.stats is None:
+        raise NotAvailable("Scan analytics are not available in this process.")
+    return services.stats

@@ -1,0 +1,64 @@
+"""Mutation root: each field is one service call between input and output translation."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from core.bulk import bulk_generate, check_bulk_allowed
+from core.webhooks.service import delete_endpoint, register_endpoint
+from schema.account_types import RegisteredScanEndpoint, registered_endpoint
+from schema.context import GraphQLContext, principal_of, services_of
+from schema.fields import mutation
+from schema.inputs import GenerateQrInput, to_spec, to_specs
+from schema.qr_types import (
+    BulkGenerateResult,
+    GeneratedQr,
+    QrCode,
+    bulk_result,
+    generated_qr,
+    qr_code,
+)
+
+Ctx = Info[GraphQLContext, None]
+
+
+@strawberry.type
+class Mutation:
+    @mutation("Generate one QR code (POST /qr/generate).")
+    async def generate_qr(self, info: Ctx, input: GenerateQrInput) -> GeneratedQr:
+        result = await services_of(info).qr.generate(principal_of(info), to_spec(input))
+        return generated_qr(result)
+
+    @mutation("1..50 items, ultra or mega; each item succeeds or fails alone.")
+    async def bulk_generate_qrs(
+        self, info: Ctx, items: list[GenerateQrInput]
+    ) -> BulkGenerateResult:
+        principal = principal_of(info)
+        check_bulk_allowed(principal, 1)  # as REST: the tier is refused before any item error
+        found = await bulk_generate(services_of(info).qr, principal, to_specs(items))
+        return bulk_result(found)
+
+    @mutation("Point a dynamic QR code elsewhere; the next scan goes there.")
+    async def update_qr_destination(self, info: Ctx, id: strawberry.ID, url: str) -> QrCode:
+        view = await services_of(info).qr.update_destination(principal_of(info), str(id), url)
+        return qr_code(view)
+
+    @mutation("Mega tier; the answer is the only time `secret` is shown.")
+    async def register_scan_endpoint(
+        self, info: Ctx, url: str, description: str | None = strawberry.UNSET
+    ) -> RegisteredScanEndpoint:
+        principal = principal_of(info)
+        registered = await register_endpoint(
+            services_of(info).settings,
+            principal.tier,
+            principal.account_id,
+            url,
+            description or None,
+        )
+        return registered_endpoint(registered)
+
+    @mutation("Delete a scan endpoint; someone else's or unknown: not_found.")
+    async def delete_scan_endpoint(self, info: Ctx, id: strawberry.ID) -> bool:
+        await delete_endpoint(principal_of(info).account_id, str(id))
+        return True

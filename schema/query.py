@@ -1,0 +1,57 @@
+"""Query root: reads, each one service call translated to output types."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from core.accounts import describe_account
+from core.quota import current_month
+from core.webhooks.service import list_endpoints
+from schema.account_types import Account, ScanEndpoint, account, scan_endpoint
+from schema.context import GraphQLContext, principal_of, require_stats, services_of
+from schema.fields import field
+from schema.qr_types import QrCode, QrCodeConnection, connection, qr_code
+from schema.stats_types import QrStats, qr_stats
+
+Ctx = Info[GraphQLContext, None]
+DEFAULT_PAGE = 20
+
+
+@strawberry.type
+class Query:
+    @field("One QR code of this account; someone else's is not_found.")
+    async def qr(self, info: Ctx, id: strawberry.ID) -> QrCode | None:
+        return qr_code(await services_of(info).qr.get(principal_of(info), str(id)))
+
+    @field("This account's QR codes, newest first (1..100 per page).")
+    async def qrs(
+        self, info: Ctx, first: int | None = DEFAULT_PAGE, after: str | None = strawberry.UNSET
+    ) -> QrCodeConnection:
+        size = DEFAULT_PAGE if first is None else first
+        return connection(await services_of(info).qr.list(principal_of(info), size, after or None))
+
+    @field("Scan statistics; the window defaults to the tier's retention.")
+    async def qr_stats(
+        self,
+        info: Ctx,
+        id: strawberry.ID,
+        from_: Annotated[date | None, strawberry.argument(name="from")] = strawberry.UNSET,
+        to: date | None = strawberry.UNSET,
+    ) -> QrStats:
+        # UNSET keeps the SDL as the contract prints it (no `= null`); it means "not given".
+        stats = require_stats(services_of(info))
+        found = await stats.stats(principal_of(info), str(id), from_ or None, to or None)
+        return qr_stats(found)
+
+    @field("Scan webhook endpoints (mega tier); never with a secret.")
+    async def scan_endpoints(self, info: Ctx) -> list[ScanEndpoint]:
+        views = await list_endpoints(principal_of(info).account_id)
+        return [scan_endpoint(view) for view in views]
+
+    @field("The calling account: tier, its limits, usage this month.")
+    async def me(self, info: Ctx) -> Account:
+        return account(await describe_account(principal_of(info)), current_month())

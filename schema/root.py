@@ -1,0 +1,40 @@
+"""The schema object: roots, abuse limits and the one error translation."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+
+from schema.errors import ErrorCodes, log_unexpected
+from schema.mutation import Mutation
+from schema.query import Query
+from schema.subscription import Subscription
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+# Counted on the document only: big values (logos, bulk items) belong in variables.
+MAX_TOKENS = 2000
+
+
+class QrmintSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # Refusals (bad input, not_found, ...) are answers, not incidents: log only our bugs.
+        log_unexpected(errors)
+
+
+schema = QrmintSchema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    extensions=[
+        # Factories, not instances: each operation gets its own extension objects.
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        ErrorCodes,
+    ],
+)
