@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 from graphql import get_introspection_query
 
 from api.app import create_api_app
+from core.qrcodes import QrService
 from schema.app import graphql_routes
 from schema.export import SDL_PATH, sdl
 from tests.schema.conftest import error_of
@@ -88,7 +89,7 @@ class _Broken:
 
 
 async def test_unexpected_errors_are_masked(gql: Gql) -> None:
-    services = replace(gql.services, qr=_Broken())
+    services = replace(gql.services, qr=cast(QrService, _Broken()))
     app = create_api_app(services, extra_routes=graphql_routes(services))
     key = await gql.key()
     async with httpx.AsyncClient(
