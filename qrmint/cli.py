@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from analytics.store import ScanStoreError
 from core.config import ConfigError
 from core.errors import DomainError
 from core.tiers import TIER_NAMES
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return render_command.run(args)
     try:
         return asyncio.run(commands.dispatch(args))
-    except (ConfigError, DomainError) as exc:
+    except (ConfigError, DomainError, ScanStoreError) as exc:
         print(f"qrmint {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -20,7 +20,13 @@ class _Server(uvicorn.Server):
 
 def make_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
     config = uvicorn.Config(
-        app, host=host, port=port, lifespan="off", access_log=False, log_level="info"
+        app,
+        host=host,
+        port=port,
+        lifespan="off",  # resources are opened by the process composition, not per app
+        access_log=False,
+        log_level="info",
+        ws_max_size=2 * 1024 * 1024,  # the same 2 MiB bound as request bodies
     )
     return _Server(config)
 
