@@ -20,6 +20,8 @@ from core.scans import ScanRow
 
 log = logging.getLogger(__name__)
 
+_YIELD_EVERY = 128
+
 
 def scans_channel(qr_id: str) -> str:
     return f"scans:{qr_id}"
@@ -28,7 +30,7 @@ def scans_channel(qr_id: str) -> str:
 def iso_millis(moment: datetime) -> str:
     """2026-11-25T18:00:00.123Z"""
     utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def live_event(row: ScanRow) -> dict[str, Any]:
@@ -69,6 +71,7 @@ class LiveScanPublisher:
         self._task = None
 
     async def _run(self) -> None:
+        published = 0
         while True:
             row = await self._queue.get()
             try:
@@ -77,3 +80,8 @@ class LiveScanPublisher:
                 log.warning("live scan event for %s not published (%s)", row.qr_id, exc)
             finally:
                 self._queue.task_done()
+            published += 1
+            if published % _YIELD_EVERY == 0:
+                # An in-process bus never suspends, and neither does get() on a busy queue:
+                # give the request handlers their turn now and then.
+                await asyncio.sleep(0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tortoise import connections
 from tortoise.expressions import F
 
 from core.errors import Invalid, Throttled
@@ -25,15 +26,25 @@ def _seconds_to_next_month(now: datetime) -> int:
     return int((datetime(year, month, 1, tzinfo=UTC) - now).total_seconds()) + 1
 
 
+# One statement: create the month's row or add to it, but only while within the limit.
+# RETURNING yields no row when the WHERE refused the update (SQLite ≥ 3.35, Postgres).
+_TAKE = """
+INSERT INTO monthly_usage (account_id, month, generations) VALUES ({0}, {1}, {2})
+ON CONFLICT (account_id, month) DO UPDATE
+SET generations = monthly_usage.generations + excluded.generations
+WHERE monthly_usage.generations + excluded.generations <= {3}
+RETURNING generations
+"""
+
+
 async def take_generations(account_id: str, tier: Tier, count: int = 1) -> None:
-    month = current_month()
-    await MonthlyUsage.get_or_create(account_id=account_id, month=month)
-    taken = await MonthlyUsage.filter(
-        account_id=account_id,
-        month=month,
-        generations__lte=tier.generations_per_month - count,
-    ).update(generations=F("generations") + count)
-    if not taken:
+    connection = connections.get(MonthlyUsage._meta.default_connection or "default")
+    marks = ("$1", "$2", "$3", "$4") if connection.capabilities.dialect == "postgres" else "????"
+    values = [account_id, current_month(), count, tier.generations_per_month]
+    rows = []
+    if count <= tier.generations_per_month:
+        rows = await connection.execute_query_dict(_TAKE.format(*marks), values)
+    if not rows:
         retry = _seconds_to_next_month(datetime.now(UTC))
         raise Throttled(
             f"The monthly quota of {tier.generations_per_month} generations for the "

@@ -25,6 +25,8 @@ def make_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
         port=port,
         lifespan="off",  # resources are opened by the process composition, not per app
         access_log=False,
+        # Client IPs are taken from X-Forwarded-For only by our own trusted-proxy check.
+        proxy_headers=False,
         log_level="info",
         ws_max_size=2 * 1024 * 1024,  # the same 2 MiB bound as request bodies
     )

@@ -60,5 +60,6 @@ class Mutation:
 
     @mutation("Delete a scan endpoint; someone else's or unknown: not_found.")
     async def delete_scan_endpoint(self, info: Ctx, id: strawberry.ID) -> bool:
-        await delete_endpoint(principal_of(info).account_id, str(id))
+        principal = principal_of(info)
+        await delete_endpoint(principal.tier, principal.account_id, str(id))
         return True

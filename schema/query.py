@@ -49,7 +49,8 @@ class Query:
 
     @field("Scan webhook endpoints (mega tier); never with a secret.")
     async def scan_endpoints(self, info: Ctx) -> list[ScanEndpoint]:
-        views = await list_endpoints(principal_of(info).account_id)
+        principal = principal_of(info)
+        views = await list_endpoints(principal.tier, principal.account_id)
         return [scan_endpoint(view) for view in views]
 
     @field("The calling account: tier, its limits, usage this month.")

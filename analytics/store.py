@@ -1,0 +1,144 @@
+"""The scan store: one ClickHouse, embedded (`chdb://PATH`) or a server (`http(s)://host:8123/db`).
+
+Both go through clickhouse_connect with the same SQL, so nothing above this module knows
+which one it talks to. The clients are synchronous: callers run them in a worker thread.
+The embedded engine can be opened by one process at a time, and by one path per process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from string import Template
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from analytics.rowcodec import epoch_millis
+from analytics.tables import MIGRATIONS, SCAN_COLUMNS
+from core.scans import ScanRow
+
+_TABLES = ("scans",)
+
+
+class ScanStoreError(Exception):
+    """The scan store cannot be opened or used; the message says why, for a person."""
+
+
+class ScanStoreBusy(ScanStoreError):
+    """Another process owns the embedded store."""
+
+
+class ScanStore:
+    """Two clients on one store: a long insert never queues a stats query behind it."""
+
+    def __init__(self, url: str, reader: Client, writer: Client, database: str) -> None:
+        self.url = url
+        self.database = database
+        self._reader = reader
+        self._writer = writer
+        quoted = f"`{database.replace('`', '``')}`"
+        self._names = {name: f"{quoted}.{name}" for name in _TABLES}
+
+    def migrate(self) -> None:
+        self._writer.command(f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
+        for statement in MIGRATIONS:
+            self._writer.command(self._sql(statement))
+
+    def insert(self, rows: Sequence[ScanRow], *, token: str | None = None) -> None:
+        """Columnar insert; the same `token` twice stores the batch once.
+
+        Without a token a fresh one is used: deduplication must never compare contents,
+        which could merge two genuinely identical batches.
+        """
+        if not rows:
+            return
+        settings = {"insert_deduplication_token": token or uuid.uuid4().hex}
+        self._writer.insert(
+            self._names["scans"],
+            _columns(rows),
+            column_names=SCAN_COLUMNS,
+            column_oriented=True,
+            settings=settings,
+        )
+
+    def query(self, sql: str, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run `sql` ($scans names the table) with server-side bound parameters."""
+        result = self._reader.query(self._sql(sql), parameters=dict(parameters))
+        return [tuple(row) for row in result.result_rows]
+
+    def close(self) -> None:
+        self._writer.close()
+        self._reader.close()
+
+    def _sql(self, sql: str) -> str:
+        return Template(sql).substitute(self._names)
+
+
+def open_scan_store(url: str) -> ScanStore:
+    """Connect to the store named by QRMINT_CLICKHOUSE_URL; raises ScanStoreError (or Busy)."""
+    parts = urlsplit(url)
+    if parts.scheme == "chdb":
+        return _open_embedded(url, Path(unquote(parts.path)).resolve())
+    if parts.scheme in ("http", "https"):
+        return _open_server(url)
+    raise ScanStoreError(f"unsupported scan store URL {url!r}; expected chdb://PATH or http(s)://")
+
+
+def _open_embedded(url: str, path: Path) -> ScanStore:
+    path.mkdir(parents=True, exist_ok=True)
+    dsn = f"chdb://{path}"
+    reader = _connect_embedded(dsn, path)
+    try:
+        writer = _connect_embedded(dsn, path)
+    except BaseException:
+        reader.close()
+        raise
+    return ScanStore(url, reader, writer, "default")
+
+
+def _connect_embedded(dsn: str, path: Path) -> Client:
+    try:
+        return clickhouse_connect.get_client(dsn=dsn)
+    except ClickHouseError as exc:
+        raise _embedded_error(exc, path) from exc
+
+
+def _embedded_error(exc: Exception, path: Path) -> ScanStoreError:
+    message = str(exc)
+    if "Error initializing EmbeddedServer" in message or "Cannot lock file" in message:
+        return ScanStoreBusy(
+            f"the analytics store at {path} is in use by another qrmint process "
+            "(is `qrmint serve` running?)"
+        )
+    if "already initialized with path" in message:
+        return ScanStoreError(
+            f"this process already opened another analytics store; cannot also open {path}"
+        )
+    return ScanStoreError(f"cannot open the analytics store at {path}: {message}")
+
+
+def _open_server(url: str) -> ScanStore:
+    parts = urlsplit(url)
+    database = unquote(parts.path.strip("/")) or "default"
+    # The database may not exist before `migrate`, so connect to the server's default one.
+    dsn = urlunsplit((parts.scheme, parts.netloc, "", parts.query, ""))
+    options: dict[str, Any] = {"autogenerate_session_id": False, "send_receive_timeout": 30}
+    try:
+        reader = clickhouse_connect.get_client(dsn=dsn, **options)
+        writer = clickhouse_connect.get_client(dsn=dsn, **options)
+    except ClickHouseError as exc:
+        safe = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+        raise ScanStoreError(f"cannot reach ClickHouse at {safe}: {exc}") from exc
+    return ScanStore(url, reader, writer, database)
+
+
+def _columns(rows: Sequence[ScanRow]) -> list[list[Any]]:
+    # Attribute access per column beats building row tuples and transposing them; times go
+    # as integer ticks so a naive datetime is never read as local time.
+    columns = [[getattr(row, name) for row in rows] for name in SCAN_COLUMNS[1:]]
+    return [[epoch_millis(row.scanned_at) for row in rows], *columns]

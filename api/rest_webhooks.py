@@ -1,0 +1,73 @@
+"""REST handlers for scan webhook endpoints (CONTRACT.md §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.bodies import EndpointBody, parse_body
+from api.serialize import iso
+from core.accounts import Principal
+from core.services import Services
+from core.webhooks.service import (
+    EndpointView,
+    delete_endpoint,
+    list_endpoints,
+    register_endpoint,
+    require_webhooks,
+)
+
+
+def _view(view: EndpointView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "url": view.url,
+        "description": view.description,
+        "created_at": iso(view.created_at),
+        # Beyond the contract's four fields: a receiver that failed 20 times in a row is off.
+        "disabled": view.disabled,
+        "disabled_at": iso(view.disabled_at),
+    }
+
+
+async def register(request: Request) -> JSONResponse:
+    principal: Principal = request.state.principal
+    services: Services = request.app.state.services
+    require_webhooks(principal.tier)  # the tier answers before the body is looked at
+    body = await parse_body(request, EndpointBody)
+    created = await register_endpoint(
+        services.settings, principal.tier, principal.account_id, body.url, body.description
+    )
+    return JSONResponse(
+        {
+            "id": created.id,
+            "url": created.url,
+            "description": created.description,
+            "secret": created.secret,
+            "created_at": iso(created.created_at),
+        },
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def list_all(request: Request) -> JSONResponse:
+    principal: Principal = request.state.principal
+    views = await list_endpoints(principal.tier, principal.account_id)
+    return JSONResponse({"endpoints": [_view(view) for view in views]})
+
+
+async def delete(request: Request) -> Response:
+    principal: Principal = request.state.principal
+    await delete_endpoint(principal.tier, principal.account_id, request.path_params["endpoint_id"])
+    return Response(status_code=204)
+
+
+routes = [
+    Route("/webhooks/scan-endpoints", register, methods=["POST"]),
+    Route("/webhooks/scan-endpoints", list_all, methods=["GET"]),
+    Route("/webhooks/scan-endpoints/{endpoint_id}", delete, methods=["DELETE"]),
+]

@@ -1,0 +1,318 @@
+"""Redirect throughput and latency: the real redirector against a bare Starlette 302.
+
+    python -m bench.redirect
+
+Both servers run as separate uvicorn processes (one worker, uvloop + httptools when
+installed) on 127.0.0.1, and are driven by `wrk` (32 connections, ~10 s, after a short
+warm-up) in the same run. The real one records every scan and publishes
+live-count events, and is measured twice: with a listener that only counts rows, and
+(when analytics and chdb are installed) with the analytics ScanWriter on a throw-away
+embedded store as well. Each prints how many rows reached the sink (warm-up included).
+Targets: real/bare throughput >= 0.6 and real p99 <= 5 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CONNECTIONS = 32
+# One wrk thread: on a small machine a second one only takes CPU from the server under test.
+WRK_THREADS = 1 if (os.cpu_count() or 1) <= 2 else 2
+DURATION_S = 10
+WARMUP_S = 2
+CODE = "benchcode1"
+DESTINATION = "https://example.com/landing?utm_source=qr"
+USER_AGENT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+SECRET = "bench-secret-key-0123456789abcdef"
+WRK_SCRIPT = """
+wrk.headers["User-Agent"] = "@UA@"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "errors": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+""".replace("@UA@", USER_AGENT)
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def run() -> None:
+    wrk = _find_wrk()
+    if wrk is None:
+        print("bench.redirect: skipped, `wrk` is not installed (apt-get install wrk)")
+        return
+    with tempfile.TemporaryDirectory(prefix="qrmint-bench-") as tmp:
+        work = Path(tmp)
+        env = _environment(work)
+        asyncio.run(_prepare_database(env))
+        script = work / "report.lua"
+        script.write_text(WRK_SCRIPT)
+        bare = _measure(wrk, script, "bare starlette 302", "bare", env, work)
+        reals = []
+        for sink in ("counter", "writer") if _scan_writer_available() else ("counter",):
+            result = _measure(wrk, script, f"redirector+{sink}", f"real-{sink}", env, work)
+            reals.append((result, json.loads((work / f"stats-{sink}.json").read_text())))
+    _report(bare, reals)
+
+
+def _find_wrk() -> str | None:
+    found = shutil.which("wrk")
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("bench.redirect: wrk missing, trying apt-get install -y wrk")
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
+        found = shutil.which("wrk")
+    return found
+
+
+def _environment(work: Path) -> dict[str, str]:
+    return {
+        "QRMINT_DATA_DIR": str(work),
+        "QRMINT_DATABASE_URL": f"sqlite://{work / 'bench.sqlite3'}",
+        "QRMINT_CLICKHOUSE_URL": f"chdb://{work / 'analytics'}",
+        "QRMINT_SECRET_KEY": SECRET,
+        "QRMINT_REDIS_URL": "",
+    }
+
+
+async def _prepare_database(env: dict[str, str]) -> None:
+    from core.config import load_settings
+    from core.db import close_database, migrate_database, open_database
+    from core.models import Account, QrCode, new_id
+
+    settings = load_settings(env, env_file="/nonexistent")
+    await migrate_database(settings)
+    await open_database(settings)
+    try:
+        account = await Account.create(id=new_id("acc"), tier="pro")
+        await QrCode.create(
+            id=new_id("qr"), account=account, type="dynamic", data=f"x/{CODE}", short_code=CODE,
+            destination=DESTINATION, format="png", size=256, margin=4, error_correction="M",
+        )  # fmt: skip
+    finally:
+        await close_database()
+
+
+def _measure(
+    wrk: str, script: Path, name: str, mode: str, env: dict[str, str], work: Path
+) -> Result:
+    port = _free_port()
+    command = [sys.executable, "-m", "bench.redirect", "serve", mode, str(port), str(work)]
+    root = str(Path(__file__).resolve().parents[1])  # `bench` is not an installed package
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    server = subprocess.Popen(command, env={**os.environ, **env, "PYTHONPATH": path}, cwd=work)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, server)
+        _wrk(wrk, script, f"{url}/{CODE}", WARMUP_S)
+        raw = _wrk(wrk, script, f"{url}/{CODE}", DURATION_S)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    return Result(
+        name=name,
+        requests=raw["requests"],
+        rps=raw["requests"] / (raw["duration_us"] / 1e6),
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        errors=raw["errors"],
+    )
+
+
+def _wrk(wrk: str, script: Path, url: str, seconds: int) -> dict[str, Any]:
+    load = [f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    command = [wrk, *load, "-s", str(script), url]
+    output = subprocess.run(
+        command, check=True, capture_output=True, text=True, timeout=seconds + 30
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"bench server exited with {server.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("bench server did not become healthy")
+
+
+def _report(bare: Result, reals: list[tuple[Result, dict[str, Any]]]) -> None:
+    print(f"\nwrk: {CONNECTIONS} connections, {DURATION_S} s each, 127.0.0.1, one uvicorn worker")
+    print(f"{'server':<22}{'requests':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for r in (bare, *(real for real, _ in reals)):
+        print(
+            f"{r.name:<22}{r.requests:>10}{r.rps:>10.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
+            f"{r.errors:>8}"
+        )
+    for real, stats in reals:
+        ratio = real.rps / bare.rps if bare.rps else 0.0
+        print(f"{real.name}: scan rows {json.dumps(stats, sort_keys=True)}")
+        print(f"  ratio to bare {ratio:.2f} (target >= 0.6: {'ok' if ratio >= 0.6 else 'MISSED'})")
+        verdict = "ok" if real.p99_ms <= 5 else "MISSED"
+        print(f"  p99 {real.p99_ms:.2f} ms (target <= 5 ms: {verdict})")
+
+
+# --- the servers, each run in its own process: `python -m bench.redirect serve MODE PORT DIR`
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def submit(self, row: Any) -> None:
+        self.rows += 1
+
+
+def _uvicorn(app: Any, port: int) -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn re-raises SIGTERM after shutting down, which would kill the process
+            # before the recorder is drained and the counts are written: just stop serving.
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.handle_exit, sig, None)
+            yield
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
+        access_log=False, proxy_headers=False, ws="none",
+        http="httptools" if _installed("httptools") else "h11",
+    )  # fmt: skip
+    return Server(config)
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+async def _serve_bare(port: int, work: Path) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.routing import Route
+
+    links = {CODE: DESTINATION}
+
+    async def redirect(request: Request) -> Response:
+        destination = links.get(request.path_params["code"])
+        if destination is None:
+            return PlainTextResponse("not found", status_code=404)
+        return Response(
+            status_code=302, headers={"location": destination, "cache-control": "no-store"}
+        )
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/healthz", health), Route("/{code}", redirect)])
+    await _uvicorn(app, port).serve()
+
+
+async def _serve_real(port: int, work: Path, *, sink: str) -> None:
+    from core.bus import LocalBus
+    from core.config import load_settings
+    from core.db import close_database, open_database
+    from core.live import LiveScanPublisher
+    from redirector.wiring import open_redirector
+
+    settings = load_settings()
+    await open_database(settings)
+    bus, counter = LocalBus(), _Counter()
+    live = LiveScanPublisher(bus)  # as in `qrmint serve`: live counts ride along
+    writer, store = (
+        _scan_writer(settings.clickhouse_url, work) if sink == "writer" else (None, None)
+    )
+    listeners: list[Any] = [counter, live] + ([writer] if writer else [])
+    await live.start()
+    if writer:
+        await writer.start()
+    async with open_redirector(settings, redis=None, bus=bus, listeners=listeners) as app:
+        await _uvicorn(app, port).serve()
+    await live.aclose()
+    stats = {"delivered": counter.rows, "dropped": app.state.recorder.dropped, "sink": "counter"}
+    if writer and store:
+        await writer.aclose()
+        stats.update(sink="analytics ScanWriter (chdb)", written=writer.stats().written)
+        store.close()
+    await close_database()
+    (work / f"stats-{sink}.json").write_text(json.dumps(stats))
+
+
+def _scan_writer_available() -> bool:
+    return _installed("analytics.writer") and _installed("chdb")
+
+
+def _scan_writer(url: str, work: Path) -> tuple[Any, Any]:
+    from analytics.store import open_scan_store
+    from analytics.writer import ScanWriter
+
+    store = open_scan_store(url)
+    store.migrate()
+    return ScanWriter(store, work / "spool"), store
+
+
+def _serve(mode: str, port: int, work: Path) -> None:
+    main: Callable[[int, Path], Coroutine[Any, Any, None]] = _serve_bare
+    if mode.startswith("real-"):
+        main = functools.partial(_serve_real, sink=mode.removeprefix("real-"))
+    if _installed("uvloop"):
+        import uvloop
+
+        uvloop.run(main(port, work))
+    else:
+        asyncio.run(main(port, work))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        _serve(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
+    else:
+        run()

@@ -1,0 +1,48 @@
+"""The `qr.scanned` event body of CONTRACT §7, built once per scan.
+
+Event id policy: one id per scan. Every endpoint of the account receives the same event
+(same id, same bytes), and every retry to an endpoint repeats it, so receivers can use
+`id` / `webhook-id` as their idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+
+from core.scans import ScanRow
+
+EVENT_TYPE = "qr.scanned"
+
+
+def new_event_id() -> str:
+    return f"evt_{secrets.token_hex(12)}"
+
+
+def iso_ms(moment: datetime) -> str:
+    """UTC, millisecond precision, `Z` suffix: 2026-11-25T18:00:00.123Z."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def scan_event(event_id: str, row: ScanRow, created_at: datetime) -> str:
+    """The JSON body, compact, as the exact bytes that get signed and sent."""
+    body = {
+        "id": event_id,
+        "type": EVENT_TYPE,
+        "created_at": iso_ms(created_at),
+        "data": {
+            "qr_id": row.qr_id,
+            "short_code": row.short_code,
+            "scanned_at": iso_ms(row.scanned_at),
+            "destination": row.destination,
+            "country": row.country,
+            "city": row.city,
+            "device": row.device,
+            "browser": row.browser,
+            "os": row.os,
+            "is_unique": row.is_unique,
+        },
+    }
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,124 @@
+"""Scan webhook endpoints as the API surfaces see them: register, list, delete (CONTRACT §5).
+
+The endpoint limit is enforced by slots: each endpoint takes one of the tier's N slot numbers
+and (account, slot) is unique, so concurrent registrations can never exceed N on SQLite or
+Postgres alike; a registration that loses a race for a slot simply tries the next free one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+
+from core.config import Settings
+from core.errors import Conflict, NotFound, NotInTier, invalid_field
+from core.models import ScanEndpoint, is_id, new_id
+from core.tiers import Tier
+from core.webhooks.cache import shared_cache
+from core.webhooks.secrets import encrypt_secret, new_secret
+from core.webhooks.ssrf import Resolver, check_url
+
+MAX_DESCRIPTION = 500
+
+
+@dataclass(frozen=True)
+class RegisteredEndpoint:
+    """The answer to a registration: the only value that ever carries the secret."""
+
+    id: str
+    url: str
+    description: str | None
+    secret: str = field(repr=False)
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class EndpointView:
+    id: str
+    url: str
+    description: str | None
+    created_at: datetime
+    disabled: bool
+    disabled_at: datetime | None
+
+
+async def register_endpoint(
+    settings: Settings,
+    tier: Tier,
+    account_id: str,
+    url: str,
+    description: str | None,
+    *,
+    resolver: Resolver | None = None,
+) -> RegisteredEndpoint:
+    require_webhooks(tier)
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise invalid_field("description", f"at most {MAX_DESCRIPTION} characters")
+    await check_url(url, allow_private=settings.webhook_allow_private, resolver=resolver)
+    secret = new_secret()
+    ciphertext = encrypt_secret(settings.secret_key, secret)
+    row = await _insert_in_free_slot(
+        account_id, tier.max_webhook_endpoints, url, description, ciphertext
+    )
+    shared_cache.invalidate(account_id)
+    return RegisteredEndpoint(row.id, row.url, row.description, secret, row.created_at)
+
+
+async def list_endpoints(tier: Tier, account_id: str) -> list[EndpointView]:
+    require_webhooks(tier)
+    rows = await ScanEndpoint.filter(account_id=account_id).order_by("created_at", "id")
+    return [
+        EndpointView(
+            id=row.id,
+            url=row.url,
+            description=row.description,
+            created_at=row.created_at,
+            disabled=row.disabled_at is not None,
+            disabled_at=row.disabled_at,
+        )
+        for row in rows
+    ]
+
+
+async def delete_endpoint(tier: Tier, account_id: str, endpoint_id: str) -> None:
+    require_webhooks(tier)
+    deleted = 0
+    if is_id(endpoint_id, "wep"):
+        deleted = await ScanEndpoint.filter(id=endpoint_id, account_id=account_id).delete()
+    if not deleted:
+        raise NotFound("No such scan endpoint.")
+    shared_cache.invalidate(account_id)
+
+
+def require_webhooks(tier: Tier) -> None:
+    if not tier.webhooks:
+        raise NotInTier(
+            f"Scan webhooks are not part of the {tier.name} tier; they need mega.",
+            code="tier_required",
+        )
+
+
+async def _insert_in_free_slot(
+    account_id: str, limit: int, url: str, description: str | None, ciphertext: str
+) -> ScanEndpoint:
+    # Each lost race means another registration took a slot, so `limit` rounds always settle.
+    for _ in range(limit + 1):
+        rows = await ScanEndpoint.filter(account_id=account_id).only("id", "slot")
+        used = {row.slot for row in rows}
+        free = [slot for slot in range(limit) if slot not in used]
+        if not free:
+            break
+        try:
+            return await ScanEndpoint.create(
+                id=new_id("wep"),
+                account_id=account_id,
+                slot=free[0],
+                url=url,
+                description=description,
+                secret_ciphertext=ciphertext,
+            )
+        except IntegrityError:
+            continue
+    raise Conflict(f"An account can have at most {limit} scan endpoints.", code="endpoint_limit")
