@@ -1,15 +1,15 @@
 """The numbers behind `GET /qr/{id}/stats` and the live `scanCount`, bots left out.
 
-Two round trips over the QR's contiguous range of `scans`: totals and days (with distinct
-visitors), then the breakdowns (counts only: a single query would count distinct visitors
-in every breakdown too, measured 2-4x slower). A window is whole UTC days, both ends
+Three short queries: the window's totals (distinct visitors need the raw rows of every
+day) over the QR's contiguous range of `scans`, then the days and the breakdowns from the
+`scans_daily` rollup (see analytics.tables). A window is whole UTC days, both ends
 included; `by_day` lists only the days that had scans, oldest first. Other lists are
 sorted by scans, descending, ties by key so that equal counts always come back in order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -23,23 +23,29 @@ _WINDOW = """
     AND NOT is_bot
 """
 
-# grouping(day) = 1 marks the grand-total row of the two grouping sets.
-TOTALS_AND_DAYS_SQL = f"""
-SELECT grouping(day) AS is_total, toDate(scanned_at) AS day, count(), uniqExact(visitor_key)
+# Distinct visitors over the whole window need every visitor of every day: raw rows.
+TOTALS_SQL = f"""
+SELECT count(), uniqExact(visitor_key)
 FROM $scans
 WHERE {_WINDOW}
-GROUP BY GROUPING SETS ((), (day))
 """
 
-# grouping(x) = 0 when x is a key of the row's grouping set; the city set also has country.
+_DAYS = """
+    qr_id = {qr_id:String} AND day >= {first:Date} AND day <= {last:Date}
+"""
+
+# Everything else comes from the one-row-per-QR-day rollup.
+DAYS_SQL = f"""
+SELECT day, sum(scans), uniqExactMerge(visitors)
+FROM $scans_daily
+WHERE {_DAYS}
+GROUP BY day
+"""
+
 BREAKDOWNS_SQL = f"""
-SELECT
-    multiIf(grouping(city) = 0, 'city', grouping(country) = 0, 'country',
-            grouping(device) = 0, 'device', grouping(browser) = 0, 'browser', 'os') AS dim,
-    country, city, device, browser, os, count()
-FROM $scans
-WHERE {_WINDOW}
-GROUP BY GROUPING SETS ((country, city), (country), (device), (browser), (os))
+SELECT sumMap(by_country), sumMap(by_city), sumMap(by_device), sumMap(by_browser), sumMap(by_os)
+FROM $scans_daily
+WHERE {_DAYS}
 """
 
 _COUNTS = """
@@ -51,6 +57,10 @@ WHERE qr_id = {qr_id:String} AND NOT is_bot
 
 class StatsSource(Protocol):
     def query(self, sql: str, parameters: dict[str, Any]) -> list[tuple[Any, ...]]: ...
+
+    def query_many(
+        self, statements: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[list[tuple[Any, ...]]]: ...
 
 
 @dataclass(frozen=True)
@@ -77,21 +87,23 @@ def fetch_stats(store: StatsSource, qr_id: str, start: date, end: date) -> QrSta
     """Stats for the UTC days start..end, both included (blocking: run in a worker thread)."""
     stop = datetime.combine(end + timedelta(days=1), datetime.min.time())
     window = {"qr_id": qr_id, "start": _timestamp(start), "stop": _timestamp(stop)}
-    total, unique, days = _totals_and_days(store.query(TOTALS_AND_DAYS_SQL, window))
-    groups = _group_breakdowns(store.query(BREAKDOWNS_SQL, window))
+    days = {"qr_id": qr_id, "first": start.isoformat(), "last": end.isoformat()}
+    totals, day_rows, maps = store.query_many(
+        [(TOTALS_SQL, window), (DAYS_SQL, days), (BREAKDOWNS_SQL, days)]
+    )
+    [(total, unique)] = totals or [(0, 0)]
+    by_day = tuple(sorted((day, int(n), int(u)) for day, n, u in day_rows if n))
+    countries, cities, devices, browsers, systems = maps[0] if maps else ({},) * 5
     return QrStats(
-        total_scans=total,
-        unique_scans=unique,
-        repeat_scans=total - unique,
-        by_day=days,
-        by_country=_ranked(groups.get("country", [])),
-        by_city=tuple(
-            (city, country, scans)
-            for (city, country), scans in _ranked_pairs(groups.get("city", []))
-        ),
-        by_device=_ranked(groups.get("device", [])),
-        by_browser=_ranked(groups.get("browser", [])),
-        by_os=_ranked(groups.get("os", [])),
+        total_scans=int(total),
+        unique_scans=int(unique),
+        repeat_scans=int(total) - int(unique),
+        by_day=by_day,
+        by_country=_ranked(countries),
+        by_city=_ranked_cities(cities),
+        by_device=_ranked(devices),
+        by_browser=_ranked(browsers),
+        by_os=_ranked(systems),
     )
 
 
@@ -109,38 +121,22 @@ def _timestamp(day: date | datetime) -> str:
     return day.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _totals_and_days(
-    rows: Iterable[tuple[Any, ...]],
-) -> tuple[int, int, tuple[tuple[date, int, int], ...]]:
-    total = unique = 0
-    days = []
-    for is_total, day, scans, visitors in rows:
-        if is_total:
-            total, unique = int(scans), int(visitors)
-        elif scans:
-            days.append((day, int(scans), int(visitors)))
-    return total, unique, tuple(sorted(days))
+def _known(key: str) -> str:
+    return key or UNKNOWN  # "" and "unknown" are one and the same key
 
 
-def _group_breakdowns(
-    rows: Iterable[tuple[Any, ...]],
-) -> dict[str, list[tuple[tuple[str, str], int]]]:
-    # Summed per normalized key: "" and "unknown" are one and the same key.
-    sums: dict[str, dict[tuple[str, str], int]] = {}
-    for dim, country, city, device, browser, os_name, scans in rows:
-        keys = {"country": country, "city": city, "device": device, "browser": browser}
-        key = keys.get(dim, os_name) or UNKNOWN
-        pair = (key, (country or UNKNOWN) if dim == "city" else "")
-        group = sums.setdefault(dim, {})
-        group[pair] = group.get(pair, 0) + int(scans)
-    return {dim: list(group.items()) for dim, group in sums.items()}
+def _ranked(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    merged: dict[str, int] = {}
+    for key, scans in counts.items():
+        merged[_known(key)] = merged.get(_known(key), 0) + int(scans)
+    return tuple(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
 
 
-def _ranked_pairs(
-    items: list[tuple[tuple[str, str], int]],
-) -> list[tuple[tuple[str, str], int]]:
-    return sorted(items, key=lambda item: (-item[1], item[0]))
-
-
-def _ranked(items: list[tuple[tuple[str, str], int]]) -> tuple[tuple[str, int], ...]:
-    return tuple((key, scans) for (key, _), scans in _ranked_pairs(items))
+def _ranked_cities(counts: dict[str, int]) -> tuple[tuple[str, str, int], ...]:
+    merged: dict[tuple[str, str], int] = {}
+    for key, scans in counts.items():
+        city, _, country = key.partition("\t")
+        pair = (_known(city), _known(country))
+        merged[pair] = merged.get(pair, 0) + int(scans)
+    ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
+    return tuple((city, country, scans) for (city, country), scans in ranked)

@@ -7,8 +7,10 @@ The embedded engine can be opened by one process at a time, and by one path per 
 
 from __future__ import annotations
 
+import queue
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -22,7 +24,8 @@ from analytics.rowcodec import epoch_millis
 from analytics.tables import MIGRATIONS, SCAN_COLUMNS
 from core.scans import ScanRow
 
-_TABLES = ("scans",)
+_TABLES = ("scans", "scans_daily", "scans_daily_view")
+_READERS = 2  # a stats query is one raw-table scan beside two rollup reads
 
 
 class ScanStoreError(Exception):
@@ -34,12 +37,18 @@ class ScanStoreBusy(ScanStoreError):
 
 
 class ScanStore:
-    """Two clients on one store: a long insert never queues a stats query behind it."""
+    """A writer and a few readers on one store: a long insert never queues a stats query
+    behind it, and the parts of one stats query run side by side (`query_many`)."""
 
-    def __init__(self, url: str, reader: Client, writer: Client, database: str) -> None:
+    def __init__(self, url: str, readers: Sequence[Client], writer: Client, database: str) -> None:
         self.url = url
         self.database = database
-        self._reader = reader
+        self._reader = readers[0]
+        self._readers: queue.SimpleQueue[Client] = queue.SimpleQueue()
+        for reader in readers:
+            self._readers.put(reader)
+        self._all_readers = tuple(readers)
+        self._parallel = ThreadPoolExecutor(len(readers), thread_name_prefix="scan-store")
         self._writer = writer
         quoted = f"`{database.replace('`', '``')}`"
         self._names = {name: f"{quoted}.{name}" for name in _TABLES}
@@ -57,7 +66,11 @@ class ScanStore:
         """
         if not rows:
             return
-        settings = {"insert_deduplication_token": token or uuid.uuid4().hex}
+        settings = {
+            "insert_deduplication_token": token or uuid.uuid4().hex,
+            # The daily rollup is fed by the same insert: a replayed batch must skip it too.
+            "deduplicate_blocks_in_dependent_materialized_views": 1,
+        }
         self._writer.insert(
             self._names["scans"],
             _columns(rows),
@@ -71,9 +84,26 @@ class ScanStore:
         result = self._reader.query(self._sql(sql), parameters=dict(parameters))
         return [tuple(row) for row in result.result_rows]
 
+    def query_many(
+        self, statements: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[list[tuple[Any, ...]]]:
+        """Run independent queries at once, each on its own reader; results in order."""
+        futures = [self._parallel.submit(self._pooled, sql, params) for sql, params in statements]
+        return [future.result() for future in futures]
+
+    def _pooled(self, sql: str, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        reader = self._readers.get()
+        try:
+            result = reader.query(self._sql(sql), parameters=dict(parameters))
+            return [tuple(row) for row in result.result_rows]
+        finally:
+            self._readers.put(reader)
+
     def close(self) -> None:
+        self._parallel.shutdown()
         self._writer.close()
-        self._reader.close()
+        for reader in self._all_readers:
+            reader.close()
 
     def _sql(self, sql: str) -> str:
         return Template(sql).substitute(self._names)
@@ -92,13 +122,15 @@ def open_scan_store(url: str) -> ScanStore:
 def _open_embedded(url: str, path: Path) -> ScanStore:
     path.mkdir(parents=True, exist_ok=True)
     dsn = f"chdb://{path}"
-    reader = _connect_embedded(dsn, path)
+    clients: list[Client] = []
     try:
-        writer = _connect_embedded(dsn, path)
+        for _ in range(_READERS + 1):
+            clients.append(_connect_embedded(dsn, path))
     except BaseException:
-        reader.close()
+        for client in clients:
+            client.close()
         raise
-    return ScanStore(url, reader, writer, "default")
+    return ScanStore(url, clients[1:], clients[0], "default")
 
 
 def _connect_embedded(dsn: str, path: Path) -> Client:
@@ -129,12 +161,11 @@ def _open_server(url: str) -> ScanStore:
     dsn = urlunsplit((parts.scheme, parts.netloc, "", parts.query, ""))
     options: dict[str, Any] = {"autogenerate_session_id": False, "send_receive_timeout": 30}
     try:
-        reader = clickhouse_connect.get_client(dsn=dsn, **options)
-        writer = clickhouse_connect.get_client(dsn=dsn, **options)
+        clients = [clickhouse_connect.get_client(dsn=dsn, **options) for _ in range(_READERS + 1)]
     except ClickHouseError as exc:
         safe = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
         raise ScanStoreError(f"cannot reach ClickHouse at {safe}: {exc}") from exc
-    return ScanStore(url, reader, writer, database)
+    return ScanStore(url, clients[1:], clients[0], database)
 
 
 def _columns(rows: Sequence[ScanRow]) -> list[list[Any]]:

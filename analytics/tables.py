@@ -1,10 +1,13 @@
-"""The ClickHouse table behind scan analytics, as idempotent DDL.
+"""The ClickHouse tables behind scan analytics, as idempotent DDL.
 
 `scans` holds one row per scan, sorted by QR then time, so one QR's window is a contiguous
-range. There is deliberately no rollup: a per-dimension daily rollup fed by a materialized
-view was measured to cut the breakdowns of a QR with a million scans from ~47 to ~11 ms,
-but it cut ScanWriter ingest to a third, made a 10M-row bulk load 14x slower, and, since
-most QRs have only a few scans a day, held 2.2x more rows than the raw table.
+range. `scans_daily` is a rollup with one row per QR and UTC day (bots left out): scans,
+the day's distinct visitors as an aggregate state, and one count map per breakdown, fed by
+a materialized view. The stats query reads the window's total distinct visitors from
+`scans` and everything else from the rollup: for a QR with a million scans that took the
+stats query from ~92 ms to ~55 ms here (measured in bench.analytics). An earlier rollup
+with one row per dimension value held 2.2x the raw rows; one row per QR-day never holds
+more rows than `scans`.
 """
 
 from __future__ import annotations
@@ -54,4 +57,41 @@ TTL toDateTime(scanned_at) + INTERVAL 365 DAY
 SETTINGS non_replicated_deduplication_window = 10000
 """
 
-MIGRATIONS: tuple[str, ...] = (_SCANS,)
+# Maps keep each breakdown in the one row of its day; the city key carries its country.
+_DAILY = """
+CREATE TABLE IF NOT EXISTS $scans_daily (
+    qr_id String,
+    day Date,
+    scans SimpleAggregateFunction(sum, UInt64),
+    visitors AggregateFunction(uniqExact, UInt64),
+    by_country SimpleAggregateFunction(sumMap, Map(String, UInt64)),
+    by_city SimpleAggregateFunction(sumMap, Map(String, UInt64)),
+    by_device SimpleAggregateFunction(sumMap, Map(String, UInt64)),
+    by_browser SimpleAggregateFunction(sumMap, Map(String, UInt64)),
+    by_os SimpleAggregateFunction(sumMap, Map(String, UInt64))
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (qr_id, day)
+TTL day + INTERVAL 365 DAY
+SETTINGS non_replicated_deduplication_window = 10000
+"""
+
+_DAILY_VIEW = """
+CREATE MATERIALIZED VIEW IF NOT EXISTS $scans_daily_view TO $scans_daily AS
+SELECT
+    qr_id,
+    toDate(scanned_at) AS day,
+    count() AS scans,
+    uniqExactState(cityHash64(visitor)) AS visitors,
+    sumMap(map(toString(country), toUInt64(1))) AS by_country,
+    sumMap(map(concat(toString(city), '\t', toString(country)), toUInt64(1))) AS by_city,
+    sumMap(map(toString(device), toUInt64(1))) AS by_device,
+    sumMap(map(toString(browser), toUInt64(1))) AS by_browser,
+    sumMap(map(toString(os), toUInt64(1))) AS by_os
+FROM $scans
+WHERE NOT is_bot
+GROUP BY qr_id, day
+"""
+
+MIGRATIONS: tuple[str, ...] = (_SCANS, _DAILY, _DAILY_VIEW)

@@ -14,8 +14,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
-from core.accounts import authenticate
-from core.errors import DomainError, PayloadTooLarge, Throttled
+from core.admission import admit, key_from_headers
+from core.errors import DomainError, PayloadTooLarge, Unauthenticated
 from core.ratelimit import RateDecision
 from core.services import Services
 
@@ -44,34 +44,21 @@ class ApiGate:
         await self.app(scope, _limited(receive), _with_headers(send, decision.headers()))
 
     async def _admit(self, scope: Scope, headers: Headers) -> RateDecision:
+        services = self.services
         try:
-            principal = await authenticate(self.services.tiers, _raw_key(headers))
-        except DomainError as exc:
-            decision = await self.services.limiter.hit(_anonymous_key(scope), _ANONYMOUS_RATE)
+            principal, decision = await admit(
+                services.tiers, services.limiter, key_from_headers(headers)
+            )
+        except Unauthenticated as exc:
+            decision = await services.limiter.hit(_anonymous_key(scope), _ANONYMOUS_RATE)
             exc.headers.update(decision.headers())
             raise
-        decision = await self.services.limiter.hit(principal.key_id, principal.tier.rate_per_second)
-        if not decision.allowed:
-            raise Throttled(
-                f"More than {decision.limit} requests per second with this key; "
-                f"retry after {decision.retry_after} s.",
-                code="rate_limited",
-                headers=decision.headers(),
-            )
         _state(scope)["principal"] = principal
         return decision
 
 
 def _state(scope: Scope) -> MutableMapping[str, Any]:
     return scope.setdefault("state", {})  # type: ignore[no-any-return]
-
-
-def _raw_key(headers: Headers) -> str | None:
-    authorization = headers.get("authorization", "")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return headers.get("x-api-key") or None
 
 
 def _anonymous_key(scope: Scope) -> str:

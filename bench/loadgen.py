@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -73,9 +74,17 @@ def wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 60)
 
 
 def run_wrk(
-    wrk: str, script: Path, url: str, *, name: str, seconds: int, connections: int
+    wrk: str,
+    script: Path,
+    url: str,
+    *,
+    name: str,
+    seconds: int,
+    connections: int,
+    threads: int | None = None,
 ) -> Result:
-    threads = min(2, connections)
+    # On a small machine a second wrk thread only takes CPU from the server under test.
+    threads = threads or min(connections, 1 if (os.cpu_count() or 1) <= 2 else 2)
     command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     output = subprocess.run(
         [*command, "-s", str(script), url],

@@ -18,19 +18,15 @@ import contextlib
 import functools
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+from bench.loadgen import HEADER, REPORT_LUA, Result, find_wrk, free_port, run_wrk, wait_healthy
 
 CONNECTIONS = 32
 # One wrk thread: on a small machine a second one only takes CPU from the server under test.
@@ -44,30 +40,11 @@ USER_AGENT = (
     "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 )
 SECRET = "bench-secret-key-0123456789abcdef"
-WRK_SCRIPT = """
-wrk.headers["User-Agent"] = "@UA@"
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "errors": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.status + e.timeout))
-end
-""".replace("@UA@", USER_AGENT)
-
-
-@dataclass(frozen=True)
-class Result:
-    name: str
-    requests: int
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
+WRK_SCRIPT = f'wrk.headers["User-Agent"] = "{USER_AGENT}"\n' + REPORT_LUA
 
 
 def run() -> None:
-    wrk = _find_wrk()
+    wrk = find_wrk("bench.redirect")
     if wrk is None:
         print("bench.redirect: skipped, `wrk` is not installed (apt-get install wrk)")
         return
@@ -83,15 +60,6 @@ def run() -> None:
             result = _measure(wrk, script, f"redirector+{sink}", f"real-{sink}", env, work)
             reals.append((result, json.loads((work / f"stats-{sink}.json").read_text())))
     _report(bare, reals)
-
-
-def _find_wrk() -> str | None:
-    found = shutil.which("wrk")
-    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        print("bench.redirect: wrk missing, trying apt-get install -y wrk")
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
-        found = shutil.which("wrk")
-    return found
 
 
 def _environment(work: Path) -> dict[str, str]:
@@ -125,68 +93,27 @@ async def _prepare_database(env: dict[str, str]) -> None:
 def _measure(
     wrk: str, script: Path, name: str, mode: str, env: dict[str, str], work: Path
 ) -> Result:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "bench.redirect", "serve", mode, str(port), str(work)]
     root = str(Path(__file__).resolve().parents[1])  # `bench` is not an installed package
     path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     server = subprocess.Popen(command, env={**os.environ, **env, "PYTHONPATH": path}, cwd=work)
+    load = {"seconds": DURATION_S, "connections": CONNECTIONS, "threads": WRK_THREADS}
     try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, server)
-        _wrk(wrk, script, f"{url}/{CODE}", WARMUP_S)
-        raw = _wrk(wrk, script, f"{url}/{CODE}", DURATION_S)
+        url = f"http://127.0.0.1:{port}/{CODE}"
+        wait_healthy(f"http://127.0.0.1:{port}", server)
+        run_wrk(wrk, script, url, name="warm-up", **{**load, "seconds": WARMUP_S})
+        return run_wrk(wrk, script, url, name=name, **load)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
-    return Result(
-        name=name,
-        requests=raw["requests"],
-        rps=raw["requests"] / (raw["duration_us"] / 1e6),
-        p50_ms=raw["p50_us"] / 1000,
-        p99_ms=raw["p99_us"] / 1000,
-        errors=raw["errors"],
-    )
-
-
-def _wrk(wrk: str, script: Path, url: str, seconds: int) -> dict[str, Any]:
-    load = [f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
-    command = [wrk, *load, "-s", str(script), url]
-    output = subprocess.run(
-        command, check=True, capture_output=True, text=True, timeout=seconds + 30
-    ).stdout
-    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
-    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
-    return result
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"bench server exited with {server.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("bench server did not become healthy")
 
 
 def _report(bare: Result, reals: list[tuple[Result, dict[str, Any]]]) -> None:
     print(f"\nwrk: {CONNECTIONS} connections, {DURATION_S} s each, 127.0.0.1, one uvicorn worker")
-    print(f"{'server':<22}{'requests':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for r in (bare, *(real for real, _ in reals)):
-        print(
-            f"{r.name:<22}{r.requests:>10}{r.rps:>10.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
-            f"{r.errors:>8}"
-        )
+    print(HEADER)
+    for result in (bare, *(real for real, _ in reals)):
+        print(result.row())
     for real, stats in reals:
         ratio = real.rps / bare.rps if bare.rps else 0.0
         print(f"{real.name}: scan rows {json.dumps(stats, sort_keys=True)}")

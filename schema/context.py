@@ -18,7 +18,8 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info
 
 from core.accounts import Principal, authenticate
-from core.errors import NotAvailable, Throttled, Unauthenticated
+from core.admission import admit, bearer, key_from_headers
+from core.errors import NotAvailable, Unauthenticated
 from core.services import Services, StatsProvider
 
 _KEY_NAMES = ("apikey", "api_key", "x-api-key")
@@ -42,15 +43,8 @@ class GraphQLContext:
 
     async def admit_operation(self) -> None:
         """One WebSocket operation: re-authenticate, then spend from the key's rate limit."""
-        principal = await authenticate(self.services.tiers, self.raw_key)
-        self.principal = principal
-        decision = await self.services.limiter.hit(principal.key_id, principal.tier.rate_per_second)
-        if not decision.allowed:
-            raise Throttled(
-                f"More than {decision.limit} operations per second with this key; "
-                f"retry after {decision.retry_after} s.",
-                code="rate_limited",
-            )
+        services = self.services
+        self.principal, _ = await admit(services.tiers, services.limiter, self.raw_key)
 
 
 def key_from_params(params: Mapping[str, Any]) -> str | None:
@@ -61,18 +55,6 @@ def key_from_params(params: Mapping[str, Any]) -> str | None:
             return value.strip()
     authorization = lowered.get("authorization")
     return bearer(authorization) if isinstance(authorization, str) else None
-
-
-def key_from_headers(headers: Mapping[str, str]) -> str | None:
-    # Starlette's Headers are case-insensitive already.
-    return bearer(headers.get("authorization", "")) or headers.get("x-api-key") or None
-
-
-def bearer(authorization: str) -> str | None:
-    scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return None
 
 
 def principal_of(info: Info[GraphQLContext, None]) -> Principal:

@@ -43,6 +43,10 @@ def test_same_token_is_stored_once(
     store.insert(rows, token=token)
     store.insert(rows, token=token)
     assert count_scans(qr_id) == 5
+    rolled = store.query(
+        "SELECT sum(scans) FROM $scans_daily WHERE qr_id = {q:String}", {"q": qr_id}
+    )
+    assert rolled == [(5,)]  # the rollup skipped the replayed block too
 
 
 def test_identical_batches_with_different_tokens_both_count(
