@@ -7,10 +7,12 @@ The embedded engine can be opened by one process at a time, and by one path per 
 
 from __future__ import annotations
 
+import os
 import queue
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -135,9 +137,24 @@ def _open_embedded(url: str, path: Path) -> ScanStore:
 
 def _connect_embedded(dsn: str, path: Path) -> Client:
     try:
-        return clickhouse_connect.get_client(dsn=dsn)
+        with _engine_stderr_muted():
+            return clickhouse_connect.get_client(dsn=dsn)
     except ClickHouseError as exc:
         raise _embedded_error(exc, path) from exc
+
+
+@contextmanager
+def _engine_stderr_muted() -> Iterator[None]:
+    # The embedded engine prints its own start-up failures (e.g. "Cannot lock file") to
+    # fd 2 before raising; the exception already says it, and users get one line from us.
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _embedded_error(exc: Exception, path: Path) -> ScanStoreError:

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api import rest_qr, rest_stats, rest_webhooks
-from api.errors import on_domain_error, on_http_error, on_unexpected
+from api.errors import on_domain_error, on_http_error
 from api.gate import ApiGate
 from api.openapi import openapi_document
 from core.errors import DomainError
@@ -41,7 +41,6 @@ def create_api_app(services: Services, extra_routes: list[BaseRoute] | None = No
         exception_handlers={
             DomainError: on_domain_error,
             HTTPException: on_http_error,
-            Exception: on_unexpected,
         },
     )
     app.state.services = services

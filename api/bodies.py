@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import Field
 from starlette.requests import Request
 
 from core.errors import MalformedRequest
@@ -16,7 +15,7 @@ __all__ = ["BulkBody", "DestinationBody", "EndpointBody", "GenerateBody", "parse
 
 class BulkBody(Strict):
     # Items stay loose here: each one is validated alone so one bad item fails alone.
-    items: list[dict[str, Any]]
+    items: list[Any]
 
 
 class DestinationBody(Strict):
@@ -25,7 +24,7 @@ class DestinationBody(Strict):
 
 class EndpointBody(Strict):
     url: str
-    description: str | None = Field(None, max_length=500)
+    description: str | None = None
 
 
 async def read_json(request: Request) -> Any:
@@ -37,7 +36,7 @@ async def read_json(request: Request) -> Any:
     body = await request.body()
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise MalformedRequest("The request body is not valid JSON.") from None
 
 

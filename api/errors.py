@@ -7,6 +7,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Scope
 
 from core.errors import DomainError
 
@@ -15,8 +16,22 @@ log = logging.getLogger("qrmint.api")
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
 
 
-def error_response(exc: DomainError) -> JSONResponse:
-    return JSONResponse(exc.as_body(), status_code=exc.status, headers=exc.headers)
+def error_response(exc: DomainError, *, graphql: bool = False) -> JSONResponse:
+    """`graphql`: refused before the GraphQL layer ran, still answered in its error shape."""
+    body = exc.as_body()
+    if graphql:
+        extensions: dict[str, object] = {"code": exc.code}
+        if exc.details:
+            extensions["details"] = [problem.as_dict() for problem in exc.details]
+        body = {"data": None, "errors": [{"message": exc.message, "extensions": extensions}]}
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+
+def unexpected_response(scope: Scope) -> JSONResponse:
+    # Logged with the traceback for us; the caller gets a stable body and no internals.
+    log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+    body = {"error": {"code": "internal_error", "message": "Something went wrong on our side."}}
+    return JSONResponse(body, status_code=500)
 
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
@@ -30,10 +45,3 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     message = "No such route." if exc.status_code == 404 else str(exc.detail)
     body = {"error": {"code": code, "message": message}}
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-
-
-async def on_unexpected(request: Request, exc: Exception) -> Response:
-    # Logged with the traceback for us; the caller gets a stable body and no internals.
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    body = {"error": {"code": "internal_error", "message": "Something went wrong on our side."}}
-    return JSONResponse(body, status_code=500)

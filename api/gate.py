@@ -13,16 +13,18 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
+from api.errors import error_response, unexpected_response
 from core.admission import admit, key_from_headers
-from core.errors import DomainError, PayloadTooLarge, Unauthenticated
+from core.errors import DomainError, PayloadTooLarge, Throttled, Unauthenticated
 from core.ratelimit import RateDecision
 from core.services import Services
 
 MAX_BODY = 2 * 1024 * 1024
-# Requests without a valid key still spend from a per-client bucket, so guessing keys is slow.
+# Callers without a valid key spend from a per-client bucket: guessing keys stays slow, and
+# the open pages (GraphiQL, OpenAPI, health) carry the same headers as everything else.
 _ANONYMOUS_RATE = 10
 _OPEN = {("GET", "/graphql"), ("GET", "/openapi.json"), ("GET", "/healthz"), ("GET", "/")}
+_OPEN |= {("HEAD", path) for _, path in _OPEN}
 
 
 class ApiGate:
@@ -31,30 +33,50 @@ class ApiGate:
         self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (scope["method"], scope["path"]) in _OPEN:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
         try:
-            _check_declared_size(headers)
-            decision = await self._admit(scope, headers)
+            decision = await self._admit(scope, Headers(scope=scope))
         except DomainError as exc:
-            await error_response(exc)(scope, receive, send)
+            await error_response(exc, graphql=scope["path"] == "/graphql")(scope, receive, send)
             return
-        await self.app(scope, _limited(receive), _with_headers(send, decision.headers()))
+        sender = _with_headers(send, decision.headers())
+        try:
+            await self.app(scope, _limited(receive), sender)
+        except Exception:
+            # Inside the gate, so even an unexpected failure carries the rate headers.
+            await unexpected_response(scope)(scope, receive, sender)
 
     async def _admit(self, scope: Scope, headers: Headers) -> RateDecision:
+        if (scope["method"], scope["path"]) in _OPEN:
+            return await self._anonymous(scope)
         services = self.services
         try:
             principal, decision = await admit(
                 services.tiers, services.limiter, key_from_headers(headers)
             )
         except Unauthenticated as exc:
-            decision = await services.limiter.hit(_anonymous_key(scope), _ANONYMOUS_RATE)
+            decision = await self._anonymous(scope)
             exc.headers.update(decision.headers())
+            if not decision.allowed:
+                raise _throttled(decision) from None
             raise
         _state(scope)["principal"] = principal
+        _check_declared_size(headers, decision)
         return decision
+
+    async def _anonymous(self, scope: Scope) -> RateDecision:
+        return await self.services.limiter.hit(_anonymous_key(scope), _ANONYMOUS_RATE)
+
+
+def _throttled(decision: RateDecision) -> Throttled:
+    return Throttled(
+        f"More than {decision.limit} requests per second without a valid API key; "
+        f"retry after {decision.retry_after} s.",
+        code="rate_limited",
+        headers=decision.headers(),
+    )
 
 
 def _state(scope: Scope) -> MutableMapping[str, Any]:
@@ -66,10 +88,12 @@ def _anonymous_key(scope: Scope) -> str:
     return "anon:" + hashlib.sha256(str(client[0]).encode()).hexdigest()[:24]
 
 
-def _check_declared_size(headers: Headers) -> None:
+def _check_declared_size(headers: Headers, decision: RateDecision) -> None:
     length = headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY:
-        raise _too_large(int(length))
+        refusal = _too_large(int(length))
+        refusal.headers.update(decision.headers())
+        raise refusal
 
 
 def _too_large(received: int | None = None) -> PayloadTooLarge:

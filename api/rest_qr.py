@@ -9,8 +9,7 @@ from starlette.routing import Route
 from api import serialize
 from api.bodies import BulkBody, DestinationBody, GenerateBody, parse_body, validate
 from core.accounts import Principal
-from core.bulk import bulk_generate, check_bulk_allowed
-from core.errors import DomainError
+from core.bulk import bulk_generate
 from core.qrcodes import GenerateSpec
 from core.services import Services
 
@@ -32,19 +31,14 @@ async def generate(request: Request) -> JSONResponse:
 
 
 async def bulk_generate_qrs(request: Request) -> JSONResponse:
-    principal = _principal(request)
-    check_bulk_allowed(principal, 1)  # tier first: a basic key learns that before any 422
     body = await parse_body(request, BulkBody)
-    specs = [_item_spec(index, item) for index, item in enumerate(body.items)]
-    items = await bulk_generate(_services(request).qr, principal, specs)
+    service, principal = _services(request).qr, _principal(request)
+    items = await bulk_generate(service, principal, body.items, _item_spec)
     return JSONResponse(serialize.bulk(items))
 
 
-def _item_spec(index: int, item: object) -> GenerateSpec | DomainError:
-    try:
-        return validate(GenerateBody, item, prefix=f"items.{index}.").to_spec()
-    except DomainError as exc:
-        return exc
+def _item_spec(index: int, item: object) -> GenerateSpec:
+    return validate(GenerateBody, item, prefix=f"items.{index}.").to_spec()
 
 
 async def get_qr(request: Request) -> JSONResponse:

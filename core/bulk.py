@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import anyio
 
@@ -13,6 +14,7 @@ from core.qrcodes import GenerateSpec, QrService
 from core.qrviews import GeneratedQr
 
 MAX_ITEMS = 50
+Item = TypeVar("Item")
 _PARALLEL = 4  # renders run in worker threads; a few at once keeps both cores busy
 
 
@@ -23,7 +25,8 @@ class BulkItem:
     error: DomainError | None
 
 
-def check_bulk_allowed(principal: Principal, count: int) -> None:
+def require_bulk(principal: Principal, count: int) -> None:
+    """The tier first (a key without bulk learns that before any item error), then the size."""
     if not principal.tier.bulk:
         raise NotInTier(
             f"Bulk generation is not part of the {principal.tier.name} tier; "
@@ -40,10 +43,14 @@ def check_bulk_allowed(principal: Principal, count: int) -> None:
 
 
 async def bulk_generate(
-    service: QrService, principal: Principal, specs: Sequence[GenerateSpec | DomainError]
+    service: QrService,
+    principal: Principal,
+    items: Sequence[Item],
+    to_spec: Callable[[int, Item], GenerateSpec],
 ) -> list[BulkItem]:
-    """Items already refused by the surface's own validation arrive as errors."""
-    check_bulk_allowed(principal, len(specs))
+    """`to_spec` turns one surface item into a spec; a DomainError from it fails that item."""
+    require_bulk(principal, len(items))
+    specs = [_spec_or_error(to_spec, index, item) for index, item in enumerate(items)]
     results: list[BulkItem | None] = [None] * len(specs)
     limiter = anyio.CapacityLimiter(_PARALLEL)
 
@@ -55,6 +62,15 @@ async def bulk_generate(
         for index, spec in enumerate(specs):
             group.start_soon(run, index, spec)
     return [item for item in results if item is not None]
+
+
+def _spec_or_error(
+    to_spec: Callable[[int, Item], GenerateSpec], index: int, item: Item
+) -> GenerateSpec | DomainError:
+    try:
+        return to_spec(index, item)
+    except DomainError as exc:
+        return exc
 
 
 async def _one(

@@ -9,6 +9,17 @@ from core.errors import invalid_field
 MAX_URL_LENGTH = 2048
 
 
+def storable_text_problem(value: str) -> str | None:
+    """Text every store can keep: Postgres refuses NUL; UTF-8 cannot carry lone surrogates."""
+    if "\x00" in value:
+        return "contains a NUL character (U+0000)"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an unpaired UTF-16 surrogate, which is not valid Unicode text"
+    return None
+
+
 def check_destination(url: object, field: str) -> str:
     if not isinstance(url, str) or not url.strip():
         raise invalid_field(field, "Expected a non-empty http or https URL.", code="unsafe_url")
@@ -26,6 +37,9 @@ def check_destination(url: object, field: str) -> str:
 
 
 def _problem(url: str) -> str | None:
+    text_problem = storable_text_problem(url)
+    if text_problem:
+        return f"The URL {text_problem}."
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
         return "The URL contains whitespace or control characters."
     try:

@@ -15,7 +15,8 @@ def new_id(prefix: str) -> str:
 
 def is_id(value: str, prefix: str) -> bool:
     """Cheap shape check before a lookup: a foreign string never reaches the database."""
-    return len(value) == len(prefix) + 21 and value.startswith(prefix + "_") and value.isascii()
+    head, _, tail = value.partition("_")
+    return head == prefix and len(tail) == 20 and tail.isascii() and tail.isalnum()
 
 
 class Account(Model):

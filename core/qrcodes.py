@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 import render
 from core.accounts import Principal
 from core.config import Settings
-from core.destinations import check_destination
+from core.destinations import check_destination, storable_text_problem
 from core.errors import Conflict, FieldProblem, Invalid, NotFound, invalid_field
 from core.links import LinkTarget
 from core.models import QrCode, is_id, new_id
@@ -140,12 +140,12 @@ def _check_spec(spec: GenerateSpec) -> None:
         raise invalid_field("type", f"type is {spec.type!r}; expected 'static' or 'dynamic'.")
     if spec.name is not None and len(spec.name) > MAX_NAME:
         raise invalid_field("name", f"name has {len(spec.name)} characters; at most {MAX_NAME}.")
-    for field, value in (("data", spec.data), ("name", spec.name)):
-        if isinstance(value, str) and "\x00" in value:
-            # Text columns (Postgres) cannot hold NUL; refuse it rather than lose it.
-            raise invalid_field(field, f"{field} contains a NUL character (U+0000).")
     if spec.type == "dynamic":
-        check_destination(spec.data, "data")
+        check_destination(spec.data, "data")  # a bad destination is unsafe_url, whatever it is
+    for field, value in (("data", spec.data), ("name", spec.name)):
+        problem = storable_text_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise invalid_field(field, f"{field} {problem}.")
 
 
 def _from_render_error(exc: render.RenderError, *, dynamic: bool) -> Invalid:

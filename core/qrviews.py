@@ -75,7 +75,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         padded = cursor + "=" * (-len(cursor) % 4)
         stamp, qr_id = json.loads(base64.urlsafe_b64decode(padded))
         return datetime.fromisoformat(stamp), str(qr_id)
-    except (binascii.Error, ValueError, TypeError):
+    except (binascii.Error, ValueError, TypeError, RecursionError):
         raise invalid_field(
             "after", f"Cursor {cursor[:40]!r} is not one this API issued."
         ) from None

@@ -61,4 +61,8 @@ def _build(name: str, values: dict[str, Any]) -> Tier:
             raise ConfigError(
                 f"QRMINT_TIERS_FILE: {name}.{key} is {value!r}; expected {expected.__name__}"
             )
+        if expected is int and value < (1 if key == "rate_per_second" else 0):
+            raise ConfigError(
+                f"QRMINT_TIERS_FILE: {name}.{key} is {value}; it must not be that low"
+            )
     return Tier(name=name, **values)

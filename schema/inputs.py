@@ -15,7 +15,6 @@ from typing import Any
 
 import strawberry
 
-from core.errors import DomainError
 from core.generate_input import GenerateBody, validate
 from core.qrcodes import GenerateSpec
 from schema.qr_types import ErrorCorrection, ImageFormat, QrType
@@ -124,12 +123,5 @@ def to_spec(value: GenerateQrInput, prefix: str = "") -> GenerateSpec:
     return validate(GenerateBody, plain(value), prefix=prefix).to_spec()
 
 
-def to_specs(values: list[GenerateQrInput]) -> list[GenerateSpec | DomainError]:
-    """Bulk items: one refused item becomes that item's error, as in REST."""
-    specs: list[GenerateSpec | DomainError] = []
-    for index, value in enumerate(values):
-        try:
-            specs.append(to_spec(value, prefix=f"items.{index}."))
-        except DomainError as exc:
-            specs.append(exc)
-    return specs
+def item_spec(index: int, value: GenerateQrInput) -> GenerateSpec:
+    return to_spec(value, prefix=f"items.{index}.")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from core.bulk import bulk_generate, check_bulk_allowed
+from core.bulk import bulk_generate
 from core.webhooks.service import delete_endpoint, register_endpoint
 from schema.account_types import RegisteredScanEndpoint, registered_endpoint
 from schema.context import GraphQLContext, principal_of, services_of
 from schema.fields import mutation
-from schema.inputs import GenerateQrInput, to_spec, to_specs
+from schema.inputs import GenerateQrInput, item_spec, to_spec
 from schema.qr_types import (
     BulkGenerateResult,
     GeneratedQr,
@@ -34,9 +34,7 @@ class Mutation:
     async def bulk_generate_qrs(
         self, info: Ctx, items: list[GenerateQrInput]
     ) -> BulkGenerateResult:
-        principal = principal_of(info)
-        check_bulk_allowed(principal, 1)  # as REST: the tier is refused before any item error
-        found = await bulk_generate(services_of(info).qr, principal, to_specs(items))
+        found = await bulk_generate(services_of(info).qr, principal_of(info), items, item_spec)
         return bulk_result(found)
 
     @mutation("Point a dynamic QR code elsewhere; the next scan goes there.")

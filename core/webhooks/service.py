@@ -13,6 +13,7 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 
 from core.config import Settings
+from core.destinations import storable_text_problem
 from core.errors import Conflict, NotFound, NotInTier, invalid_field
 from core.models import ScanEndpoint, is_id, new_id
 from core.tiers import Tier
@@ -55,7 +56,11 @@ async def register_endpoint(
 ) -> RegisteredEndpoint:
     require_webhooks(tier)
     if description is not None and len(description) > MAX_DESCRIPTION:
-        raise invalid_field("description", f"at most {MAX_DESCRIPTION} characters")
+        message = f"description has {len(description)} characters; at most {MAX_DESCRIPTION}."
+        raise invalid_field("description", message)
+    problem = storable_text_problem(description) if description else None
+    if problem:
+        raise invalid_field("description", f"description {problem}.")
     await check_url(url, allow_private=settings.webhook_allow_private, resolver=resolver)
     secret = new_secret()
     ciphertext = encrypt_secret(settings.secret_key, secret)

@@ -44,3 +44,10 @@ async def test_items_fail_alone(api: Api, decode_image: Any) -> None:
     for index, text in ((0, "first"), (3, "fourth")):
         qr = results[index]["qr"]
         assert decode_image(base64.b64decode(qr["image_base64"]), qr["mime_type"]) == text
+
+
+async def test_size_is_checked_before_the_items(api: Api) -> None:
+    items = [42] * 51  # not even objects: the count still answers first
+    response = await api.post("/qr/bulk-generate", {"items": items}, await api.key("mega"))
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "bulk_limit"

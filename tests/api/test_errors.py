@@ -139,3 +139,51 @@ async def test_unknown_route_is_json_404(api: Api) -> None:
     response = await api.client.get("/nope", headers=await api.key())
     assert response.status_code == 404
     assert _error(response)["code"] == "not_found"
+
+
+async def test_deeply_nested_json_is_400(api: Api) -> None:
+    headers = {**(await api.key()), "Content-Type": "application/json"}
+    payload = b"[" * 100_000 + b"]" * 100_000
+    response = await api.client.post("/qr/generate", content=payload, headers=headers)
+    assert response.status_code == 400
+    assert _error(response)["code"] == "malformed_json"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code"),
+    [
+        ("/qr/generate", '{"type": "dynamic", "data": "https://a\\udc80.example/"}', "unsafe_url"),
+        ("/qr/generate", '{"data": "x", "name": "bad\\udc80name"}', "validation_error"),
+        ("/qr/generate", '{"data": "nul\\u0000inside"}', "validation_error"),
+    ],
+)
+async def test_text_no_store_can_keep_is_refused(api: Api, path: str, body: str, code: str) -> None:
+    headers = {**(await api.key()), "Content-Type": "application/json"}
+    response = await api.client.post(path, content=body.encode(), headers=headers)
+    assert response.status_code == 422, response.text
+    assert _error(response)["code"] == code
+
+
+async def test_guessing_keys_is_rate_limited(api: Api) -> None:
+    statuses = [
+        (await api.post("/qr/generate", {"data": "x"}, {"X-API-Key": f"qm_guess{n}"})).status_code
+        for n in range(14)
+    ]
+    assert statuses[0] == 401
+    assert 429 in statuses
+
+
+async def test_declared_oversize_body_carries_rate_headers(api: Api) -> None:
+    headers = {**(await api.key()), "Content-Type": "application/json"}
+    headers["Content-Length"] = str(3 * 1024 * 1024)
+    request = api.client.build_request("POST", "/qr/generate", content=b"{}", headers=headers)
+    response = await api.client.send(request)
+    assert response.status_code == 413
+    assert "X-RateLimit-Remaining" in response.headers
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/openapi.json"])
+async def test_open_pages_carry_rate_headers(api: Api, path: str) -> None:
+    response = await api.client.get(path)
+    assert response.status_code == 200
+    assert "X-RateLimit-Limit" in response.headers

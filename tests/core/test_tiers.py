@@ -31,7 +31,15 @@ def test_override_changes_only_named_fields(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["[gold]\nbulk = true\n", "[pro]\nspeed = 3\n", "[pro]\nbulk = 3\n", "[pro"]
+    "text",
+    [
+        "[gold]\nbulk = true\n",
+        "[pro]\nspeed = 3\n",
+        "[pro]\nbulk = 3\n",
+        "[pro",
+        "[pro]\nrate_per_second = 0\n",
+        "[mega]\nretention_days = -1\n",
+    ],
 )
 def test_bad_override_is_a_config_error(tmp_path: Path, text: str) -> None:
     path = tmp_path / "tiers.toml"

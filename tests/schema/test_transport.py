@@ -24,7 +24,9 @@ async def test_no_key_is_unauthenticated(gql: Gql) -> None:
             "/graphql", json={"query": "{ me { tier } }"}, headers=headers
         )
         assert response.status_code == 401
-        assert response.json()["error"]["code"] == "unauthenticated"
+        [error] = response.json()["errors"]  # the GraphQL shape, even from the gate
+        assert error["extensions"]["code"] == "unauthenticated"
+        assert "X-RateLimit-Limit" in response.headers
 
 
 async def test_x_api_key_and_rate_limit_headers(gql: Gql) -> None:
