@@ -23,7 +23,7 @@ from core.errors import Conflict, FieldProblem, Invalid, NotFound, invalid_field
 from core.links import LinkTarget
 from core.models import QrCode, is_id, new_id
 from core.qrviews import GeneratedQr, QrPage, QrView, decode_cursor, encode_cursor, to_view
-from core.quota import take_dynamic_slot, take_generations
+from core.quota import check_room, take_dynamic_slot, take_generations
 from core.shortcodes import new_short_code, short_url
 
 QR_TYPES = ("static", "dynamic")
@@ -54,13 +54,17 @@ class QrService:
 
     async def generate(self, principal: Principal, spec: GenerateSpec) -> GeneratedQr:
         _check_spec(spec)
+        dynamic = spec.type == "dynamic"
+        await check_room(principal.account_id, principal.tier, dynamic=dynamic)
         for _ in range(_CODE_ATTEMPTS):
-            code = new_short_code() if spec.type == "dynamic" else None
+            code = new_short_code() if dynamic else None
             image, request = await self._render(spec, code)
             try:
                 row = await self._store(principal, spec, code, request, image)
             except IntegrityError:
-                continue  # a short code collided: draw another one
+                if code is None:
+                    raise
+                continue  # the short code collided: draw another one
             view = to_view(row, self._settings.redirect_base_url)
             if code is not None:
                 await self._links.publish_change(_target(row))

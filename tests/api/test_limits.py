@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+import pytest
+
+import render
 from core import accounts
 from core.errors import Invalid
 from core.models import Account, MonthlyUsage, QrCode
@@ -91,3 +94,22 @@ async def test_failed_render_does_not_spend_quota(api: Api) -> None:
     assert response.status_code == 422
     usage = await MonthlyUsage.get(account_id=account_id, month=current_month())
     assert usage.generations == 1
+
+
+async def test_refusal_comes_before_the_render(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A key with no room left is refused from a cheap read, not after an expensive render.
+    headers = await api.key("basic")
+    account_id = await _account_id(api, headers)
+    await Account.filter(id=account_id).update(dynamic_qr_count=5)
+    rendered: list[render.RenderRequest] = []
+    original = render.render_cached
+
+    def counting(request: render.RenderRequest) -> render.RenderedImage:
+        rendered.append(request)
+        return original(request)
+
+    monkeypatch.setattr(render, "render_cached", counting)
+    body = {"type": "dynamic", "data": "https://a.b/", "size": 4096}
+    response = await api.post("/qr/generate", body, headers)
+    assert response.json()["error"]["code"] == "dynamic_qr_limit"
+    assert rendered == []
