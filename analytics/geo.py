@@ -24,7 +24,7 @@ class GeoLocator:
         self._reader: Any = None
         if path is not None:
             # Memory-mapped: the OS shares the pages between processes and loads them lazily.
-            self._reader = maxminddb.open_database(str(path), maxminddb.MODE_MMAP)
+            self._reader = maxminddb.open_database(str(path), maxminddb.MODE_AUTO)
 
     def locate(self, ip: str) -> Location:
         if self._reader is None:

@@ -1,19 +1,20 @@
 """The process compositions: `serve` (everything, embedded default), `api`, `redirector`,
 `worker` (production, sharing Postgres, ClickHouse and Redis) and the analytics migration.
 
-The embedded ClickHouse (chdb) has one owner process. Redirectors that do not own it
-publish scan rows to a Redis stream that the owner (`serve` or `worker`) drains.
+The embedded ClickHouse (chdb) has one owner process: `serve`, or in the split shape the
+first `api` (which answers stats from it). Redirectors on chdb:// with Redis publish scan
+rows to a Redis stream that the owner drains; on http:// every process writes its own.
+`worker` delivers webhooks only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
-import uvicorn
 
 from analytics.store import ScanStore, ScanStoreBusy, open_scan_store
 from analytics.stream import StreamDrainer, StreamScanSink
@@ -42,38 +43,35 @@ async def migrate_analytics(settings: Settings) -> None:
 async def serve(settings: Settings, host: str, api_port: int, redirect_port: int) -> None:
     async with AsyncExitStack() as stack:
         core = await stack.enter_async_context(open_core(settings))
+        # Entered early, so it stops late: after the scan pipeline below has flushed.
+        worker = await stack.enter_async_context(_delivering(settings))
         store = await stack.enter_async_context(open_store(settings))
         writer = await stack.enter_async_context(open_writer(settings, store))
         if core.redis is not None:
             await stack.enter_async_context(running(StreamDrainer(core.redis, writer)))
-        worker = DeliveryWorker(settings)
-        listeners = await _scan_fanout(stack, core, worker, writer)
+        listeners = await _fan_out(stack, core, writer, wake=worker.wake)
         redirect_app = await stack.enter_async_context(
             open_redirector(settings, redis=core.redis, bus=core.bus, listeners=listeners)
         )
         services = build_services(core, store)
         api_app = create_api_app(services, extra_routes=graphql_routes(services))
-        servers = [
-            make_server(api_app, host, api_port),
-            make_server(redirect_app, host, redirect_port),
-        ]
-        log.info(
-            "qrmint: API on http://%s:%d, redirects on http://%s:%d",
-            host,
-            api_port,
-            host,
-            redirect_port,
+        log.info("qrmint: API on %s:%d, redirects on %s:%d", host, api_port, host, redirect_port)
+        await run_servers(
+            [make_server(api_app, host, api_port), make_server(redirect_app, host, redirect_port)]
         )
-        await _with_worker(worker, servers)
 
 
 async def api(settings: Settings, host: str, port: int) -> None:
     async with AsyncExitStack() as stack:
         core = await stack.enter_async_context(open_core(settings))
         store = await stack.enter_async_context(_optional_store(settings))
+        if store is not None and core.redis is not None and settings.uses_chdb:
+            # The owner of the embedded store also takes in the redirectors' scan stream.
+            writer = await stack.enter_async_context(open_writer(settings, store))
+            await stack.enter_async_context(running(StreamDrainer(core.redis, writer)))
         services = build_services(core, store)
         app = create_api_app(services, extra_routes=graphql_routes(services))
-        await run_servers([make_server(app, host, port)], asyncio.Event())
+        await run_servers([make_server(app, host, port)])
 
 
 async def redirector(settings: Settings, host: str, port: int) -> None:
@@ -81,32 +79,52 @@ async def redirector(settings: Settings, host: str, port: int) -> None:
         core = await stack.enter_async_context(open_core(settings))
         sink = await _scan_sink(stack, core)
         # No wake-up call across processes: the worker polls the deliveries table.
-        outbox = await stack.enter_async_context(running(WebhookOutbox()))
-        live = await stack.enter_async_context(running(LiveScanPublisher(core.bus)))
+        listeners = await _fan_out(stack, core, sink, wake=None)
+        if core.redis is None:
+            log.warning(
+                "without QRMINT_REDIS_URL no update can reach this process: every scan "
+                "is resolved from the database (no cache)"
+            )
         app = await stack.enter_async_context(
             open_redirector(
-                settings, redis=core.redis, bus=core.bus, listeners=[sink, live, outbox]
+                settings,
+                redis=core.redis,
+                bus=core.bus,
+                listeners=listeners,
+                cached=core.redis is not None,
             )
         )
-        await run_servers([make_server(app, host, port)], asyncio.Event())
+        await run_servers([make_server(app, host, port)])
 
 
 async def worker(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
-        core = await stack.enter_async_context(open_core(settings))
-        if core.redis is not None:
-            store = await stack.enter_async_context(open_store(settings))
-            writer = await stack.enter_async_context(open_writer(settings, store))
-            await stack.enter_async_context(running(StreamDrainer(core.redis, writer)))
-        await _with_worker(DeliveryWorker(settings), [])
+        await stack.enter_async_context(open_core(settings))
+        await stack.enter_async_context(_delivering(settings))
+        await run_servers([])
 
 
-async def _scan_fanout(
-    stack: AsyncExitStack, core: Core, worker: DeliveryWorker, sink: ScanListener
+async def _fan_out(
+    stack: AsyncExitStack, core: Core, sink: ScanListener, *, wake: Callable[[], None] | None
 ) -> Sequence[ScanListener]:
-    outbox = await stack.enter_async_context(running(WebhookOutbox(on_written=worker.wake)))
+    """Every scan goes to the store's sink, the live counts and the webhook outbox."""
+    outbox = await stack.enter_async_context(running(WebhookOutbox(on_written=wake)))
     live = await stack.enter_async_context(running(LiveScanPublisher(core.bus)))
     return [sink, live, outbox]
+
+
+@asynccontextmanager
+async def _delivering(settings: Settings) -> AsyncIterator[DeliveryWorker]:
+    """Webhook delivery in the background until the stack unwinds to here."""
+    worker = DeliveryWorker(settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop), name="webhook-delivery")
+    try:
+        yield worker
+    finally:
+        stop.set()
+        await task
+        await worker.aclose()
 
 
 async def _scan_sink(stack: AsyncExitStack, core: Core) -> ScanListener:
@@ -132,15 +150,3 @@ async def _optional_store(settings: Settings) -> AsyncIterator[ScanStore | None]
         yield store
     finally:
         await opened.__aexit__(None, None, None)
-
-
-async def _with_worker(worker: DeliveryWorker, servers: Sequence[uvicorn.Server]) -> None:
-    """Deliver webhooks beside the servers (if any) until a signal; then stop in order."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run_forever(stop))
-    try:
-        await run_servers(servers, stop)
-    finally:
-        stop.set()
-        await task
-        await worker.aclose()

@@ -46,7 +46,15 @@ class Core:
 
 @asynccontextmanager
 async def open_core(settings: Settings) -> AsyncIterator[Core]:
-    redis = aioredis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = None
+    if settings.redis_url:
+        # Bounded waits: a Redis that accepts but never answers must not stall scans forever.
+        redis = aioredis.from_url(
+            settings.redis_url,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+            health_check_interval=30,
+        )
     bus = create_bus(settings.redis_url)
     await open_database(settings)
     try:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Generator, Sequence
 
 import uvicorn
 from starlette.types import ASGIApp
+
+log = logging.getLogger("qrmint")
 
 
 class _Server(uvicorn.Server):
@@ -33,11 +36,22 @@ def make_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
     return _Server(config)
 
 
-async def run_servers(servers: Sequence[uvicorn.Server], stop: asyncio.Event) -> None:
-    """Serve until a signal arrives or `stop` is set, then shut every server down."""
+async def run_servers(servers: Sequence[uvicorn.Server]) -> None:
+    """Serve until SIGINT/SIGTERM, then stop accepting and return (to flush and close).
+
+    The handlers stay installed until the event loop closes, so a second signal during the
+    flush that follows cannot kill the process half-way: it is logged and ignored.
+    """
     loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            log.warning("qrmint: still flushing; stopping as soon as that is done")
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     tasks = [asyncio.create_task(server.serve()) for server in servers]
     waiter = asyncio.create_task(stop.wait())
     try:
@@ -47,5 +61,3 @@ async def run_servers(servers: Sequence[uvicorn.Server], stop: asyncio.Event) ->
             server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
         waiter.cancel()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)

@@ -126,9 +126,17 @@ class ScanRecorder:
             await asyncio.sleep(0)
 
     async def _process(self, batch: list[RawScan]) -> None:
-        firsts = await self._ledger.first_scans([(s.target.qr_id, s.visitor) for s in batch])
+        try:
+            firsts = await self._ledger.first_scans([(s.target.qr_id, s.visitor) for s in batch])
+        except Exception:
+            # The scans matter more than their first-scan flag: record them as repeats.
+            log.exception("first-scan ledger failed for %d scans", len(batch))
+            firsts = [False] * len(batch)
         for scan, is_unique in zip(batch, firsts, strict=True):
-            self._deliver(self._row(scan, is_unique))
+            try:
+                self._deliver(self._row(scan, is_unique))
+            except Exception:
+                log.exception("scan recorder: one scan of %s could not be built", scan.target.qr_id)
 
     def _row(self, scan: RawScan, is_unique: bool) -> ScanRow:
         country, city = self._place(scan.client_ip)

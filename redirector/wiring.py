@@ -47,11 +47,15 @@ async def open_redirector(
     listeners: Sequence[ScanListener],
     agent_parser: AgentParser | None = None,
     geo_locator: GeoLocate | None = None,
+    cached: bool = True,
 ) -> AsyncIterator[Starlette]:
     """Yield the redirect app with its resolver and recorder running.
 
     Scans are enriched by `analytics.useragent.parse_agent` and a GeoLocator on
     QRMINT_GEOIP_DB unless other callables are given (tests, benchmarks).
+
+    `cached=False` resolves every scan from the directory: for a redirector that shares no
+    bus with the API (separate processes without Redis), where nothing could invalidate.
 
     `app.state.resolver` and `app.state.recorder` are there for health and metrics.
     """
@@ -59,7 +63,12 @@ async def open_redirector(
     if geo_locator is None:
         geo = GeoLocator(settings.geoip_db)
         geo_locator = geo.locate
-    resolver = ShortCodeResolver(LinkDirectory(redis, bus), invalidation_feed(settings, bus))
+    directory, feed = LinkDirectory(redis, bus), invalidation_feed(settings, bus)
+    resolver = (
+        ShortCodeResolver(directory, feed)
+        if cached
+        else ShortCodeResolver(directory, feed, ttl=0.0, miss_ttl=0.0)
+    )
     ledger = first_scan_ledger(redis)
     recorder = ScanRecorder(listeners, ledger, agent_parser or parse_agent, geo_locator)
     await resolver.start()

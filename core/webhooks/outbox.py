@@ -27,6 +27,9 @@ from core.webhooks.events import new_event_id, scan_event
 
 log = logging.getLogger("qrmint.webhooks.outbox")
 Clock = Callable[[], datetime]
+_RETRY_FIRST = 0.1  # seconds
+_RETRY_MAX = 5.0
+_CLOSING_ATTEMPTS = 3
 
 
 def utcnow() -> datetime:
@@ -61,6 +64,8 @@ class WebhookOutbox:
             return
         if len(self._pending) >= self._max_pending:
             self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                log.warning("webhook outbox full: %d scans' webhooks dropped", self.dropped)
             return
         self._pending.append(row)
         self._wakeup.set()
@@ -79,9 +84,23 @@ class WebhookOutbox:
             self._task = None
 
     async def flush(self) -> None:
-        """Write everything submitted so far (tests, benchmarks, shutdown)."""
+        """Write everything submitted so far (tests, benchmarks, shutdown).
+
+        A failed batch goes back to the head of the queue and is retried with backoff; only
+        a stop that keeps failing gives up, and says how many scans' webhooks it lost."""
+        failures = 0
         while self._pending:
-            await self._write(self._take_batch())
+            batch = self._take_batch()
+            if await self._write(batch):
+                failures = 0
+                continue
+            self._pending.extendleft(reversed(batch))
+            failures += 1
+            if self._closing and failures >= _CLOSING_ATTEMPTS:
+                log.error("webhooks for %d scans lost at shutdown", len(self._pending))
+                self._pending.clear()
+                return
+            await asyncio.sleep(min(_RETRY_MAX, _RETRY_FIRST * 2**failures))
 
     async def _run(self) -> None:
         while True:
@@ -95,16 +114,18 @@ class WebhookOutbox:
         count = min(len(self._pending), self._batch_size)
         return [self._pending.popleft() for _ in range(count)]
 
-    async def _write(self, rows: list[ScanRow]) -> None:
+    async def _write(self, rows: list[ScanRow]) -> bool:
         try:
             deliveries = await self._deliveries_for(rows)
             if deliveries:
                 await self._insert(deliveries)
                 if self._on_written is not None:
                     self._on_written()
+            return True
         except Exception:
-            # The loop must outlive a database hiccup; these scans' webhooks are lost.
-            log.exception("could not enqueue webhooks for %d scans", len(rows))
+            # The loop must outlive a database hiccup: the batch is retried.
+            log.exception("could not enqueue webhooks for %d scans; retrying", len(rows))
+            return False
 
     async def _deliveries_for(self, rows: list[ScanRow]) -> list[WebhookDelivery]:
         now = self._clock()

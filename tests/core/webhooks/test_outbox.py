@@ -102,3 +102,24 @@ async def test_submit_is_cheap_and_bounded(db):
     assert time.perf_counter() - started < 0.1
     assert outbox.dropped == 990
     await outbox.flush()
+
+
+async def test_a_failed_batch_is_retried_not_lost(db, resolver, monkeypatch):
+    account = await new_account()
+    await _endpoints(db, resolver, account, 1)
+    outbox = WebhookOutbox()
+    real_insert = outbox._insert
+    failures = []
+
+    async def flaky(deliveries):
+        if len(failures) < 2:  # the database is away for two attempts
+            failures.append(len(deliveries))
+            raise ConnectionError("database unavailable")
+        await real_insert(deliveries)
+
+    monkeypatch.setattr(outbox, "_insert", flaky)
+    for _ in range(3):
+        outbox.submit(scan_row(account))
+    await outbox.flush()
+    assert failures == [3, 3]
+    assert await WebhookDelivery.all().count() == 3
