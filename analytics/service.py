@@ -50,9 +50,10 @@ class StatsService:
         return StatsReport(qr_id, window, stats)
 
     async def counts(self, principal: Principal, qr_id: str) -> ScanCounts:
-        stats_window(principal.tier, self._today(), None, None)  # same tier rule as stats
+        """The live count covers what the stats may show: the tier's whole retention."""
+        window = stats_window(principal.tier, self._today(), None, None)
         await _check_owner(principal, qr_id)
-        return await anyio.to_thread.run_sync(fetch_counts, self._source, qr_id)
+        return await anyio.to_thread.run_sync(fetch_counts, self._source, qr_id, window.start)
 
 
 async def _check_owner(principal: Principal, qr_id: str) -> None:

@@ -51,7 +51,7 @@ WHERE {_DAYS}
 _COUNTS = """
 SELECT count(), uniqExact(visitor_key), toUnixTimestamp64Milli(max(scanned_at))
 FROM $scans
-WHERE qr_id = {qr_id:String} AND NOT is_bot
+WHERE qr_id = {qr_id:String} AND scanned_at >= {since:DateTime64(3, 'UTC')} AND NOT is_bot
 """
 
 
@@ -107,9 +107,9 @@ def fetch_stats(store: StatsSource, qr_id: str, start: date, end: date) -> QrSta
     )
 
 
-def fetch_counts(store: StatsSource, qr_id: str) -> ScanCounts:
-    """All-time, non-bot counts for the live scanCount subscription (blocking)."""
-    rows = store.query(_COUNTS, {"qr_id": qr_id})
+def fetch_counts(store: StatsSource, qr_id: str, since: date = date(1970, 1, 1)) -> ScanCounts:
+    """Non-bot counts from the UTC day `since` on, for the live scanCount (blocking)."""
+    rows = store.query(_COUNTS, {"qr_id": qr_id, "since": _timestamp(since)})
     total, unique, last_millis = rows[0] if rows else (0, 0, 0)
     if not total:
         return ScanCounts(0, 0, None)

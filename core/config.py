@@ -49,7 +49,7 @@ class Settings:
 def load_settings(environ: Mapping[str, str] | None = None, env_file: str = ".env") -> Settings:
     env = dict(os.environ if environ is None else environ)
     config = Config(env_file if Path(env_file).is_file() else None, environ=env)
-    data_dir = Path(config("QRMINT_DATA_DIR", default="./var")).resolve()
+    data_dir = _data_dir(config)
     return Settings(
         data_dir=data_dir,
         database_url=_database_url(config, data_dir),
@@ -65,6 +65,15 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str = ".en
     )
 
 
+def _data_dir(config: Config) -> Path:
+    path = Path(config("QRMINT_DATA_DIR", default="./var")).resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"QRMINT_DATA_DIR: cannot create {path}: {exc.strerror}") from None
+    return path
+
+
 def _database_url(config: Config, data_dir: Path) -> str:
     default = f"sqlite://{data_dir / 'qrmint.sqlite3'}"
     url = str(config("QRMINT_DATABASE_URL", default=default))
@@ -74,6 +83,9 @@ def _database_url(config: Config, data_dir: Path) -> str:
             f"QRMINT_DATABASE_URL: scheme {scheme!r} is not supported; "
             "expected sqlite://PATH or postgres://user@host:5432/db"
         )
+    path = url[len("sqlite://") :] if scheme == "sqlite" else ""
+    if scheme == "sqlite" and (not path or Path(path).is_dir()):
+        raise ConfigError(f"QRMINT_DATABASE_URL: {url!r} names no database file")
     return url
 
 
@@ -100,7 +112,7 @@ def _optional_url(config: Config, name: str, schemes: tuple[str, ...]) -> str | 
 def _base_url(config: Config) -> str:
     value = str(config("QRMINT_REDIRECT_BASE_URL", default="http://127.0.0.1:8080"))
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ConfigError(
             f"QRMINT_REDIRECT_BASE_URL: {value!r} is not an http(s) base URL "
             "such as https://qr.example"

@@ -67,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, DomainError, ScanStoreError) as exc:
         print(f"qrmint {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # Refused connections to the database or Redis, ports in use, unwritable paths.
+        print(f"qrmint {args.command}: error: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -41,6 +41,11 @@ class GraphQLContext:
         )
         self.principal = await authenticate(self.services.tiers, self.raw_key)
 
+    async def recheck(self) -> Principal:
+        """The key again, as it is now: revoked → Unauthenticated; a new tier is seen."""
+        self.principal = await authenticate(self.services.tiers, self.raw_key)
+        return self.principal
+
     async def admit_operation(self) -> None:
         """One WebSocket operation: re-authenticate, then spend from the key's rate limit."""
         services = self.services

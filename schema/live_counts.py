@@ -8,7 +8,8 @@ already in the store when we read) is recognised by its time not being after the
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,10 @@ from typing import Any
 from core.accounts import Principal
 from core.live import scans_channel
 from core.services import Services
+from core.windows import stats_window
 from schema.context import require_stats
+
+_RECHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -27,19 +31,27 @@ class Counts:
 
 
 async def live_counts(
-    services: Services, principal: Principal, qr_id: str
+    services: Services,
+    principal: Principal,
+    qr_id: str,
+    recheck: Callable[[], Awaitable[Principal]] | None = None,
 ) -> AsyncGenerator[Counts, None]:
+    """`recheck` re-reads the key before pushing (at most once a second), so a revoked key
+    or a tier without analytics ends the stream with that error instead of more counts."""
     stats = require_stats(services)
     await services.qr.get(principal, qr_id)  # someone else's QR: not_found, before listening
     async with services.bus.subscribe(scans_channel(qr_id)) as events:
         stored = await stats.counts(principal, qr_id)
         counts = Counts(stored.total_scans, stored.unique_scans, _utc(stored.last_scan_at))
-        seen_until = counts.last_scan_at
+        seen_until, checked = counts.last_scan_at, time.monotonic()
         yield counts
         async for event in events:
             scanned_at = _moment(event)
             if event.get("is_bot") or (seen_until and scanned_at and scanned_at <= seen_until):
                 continue
+            if recheck is not None and time.monotonic() - checked >= _RECHECK_SECONDS:
+                stats_window((await recheck()).tier, datetime.now(UTC).date(), None, None)
+                checked = time.monotonic()
             counts = _counted(counts, event, scanned_at)
             yield counts
 

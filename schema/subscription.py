@@ -22,7 +22,8 @@ class Subscription:
     async def scan_count(self, info: Ctx, qr_id: strawberry.ID) -> AsyncGenerator[ScanCount, None]:
         # Not a generator itself: the first value (and so every refusal: not_found, tier,
         # auth) is awaited here, which makes a refusal the protocol's `error` message.
-        source = live_counts(services_of(info), principal_of(info), str(qr_id))
+        context = info.context
+        source = live_counts(services_of(info), principal_of(info), str(qr_id), context.recheck)
         try:
             first = await anext(source)
         except BaseException:

@@ -125,3 +125,11 @@ def test_empty_and_unknown_are_one_key(store: ScanStore, qr_id: str, make_row: R
     assert stats.by_country == (("unknown", 2),)
     assert stats.by_city == (("unknown", "unknown", 2),)
     assert stats.by_device == (("unknown", 2),)
+
+
+def test_counts_start_at_the_given_day(store: ScanStore, qr_id: str, make_row: RowFactory) -> None:
+    old = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    recent = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    store.insert([make_row(qr_id, scanned_at=old), make_row(qr_id, scanned_at=recent)])
+    assert fetch_counts(store, qr_id).total_scans == 2
+    assert fetch_counts(store, qr_id, since=date(2026, 10, 27)).total_scans == 1

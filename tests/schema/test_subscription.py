@@ -271,3 +271,24 @@ async def test_operations_are_rate_limited(live: Live) -> None:
         await _subscribe(ws, "over", "{ me { tier } }")
         error = await _refusal(ws, "over")
     assert error["extensions"]["code"] == "rate_limited"
+
+
+async def test_revoking_the_key_ends_an_open_subscription(live: Live) -> None:
+    key = await live.key()
+    qr_id = await live.dynamic_qr(key)
+    async with connect(live.url, subprotocols=PROTOCOL) as ws:
+        await _init(ws, {"apiKey": key})
+        await _subscribe(ws, "1", SCAN_COUNT, id=qr_id)
+        assert (await _receive(ws))["type"] == "next"
+        info = next(k for k in await accounts.list_keys() if key.startswith(k.prefix))
+        await accounts.revoke_key(info.id)
+        await asyncio.sleep(1.1)  # past the re-check interval
+        publisher = LiveScanPublisher(live.services.bus)
+        await publisher.start()
+        publisher.submit(_scan(qr_id, datetime.now(UTC)))
+        await publisher.aclose()
+        message = await _receive(ws)
+        assert (await _receive(ws))["type"] == "complete"  # and nothing more after it
+    # Once streaming, the protocol carries an error as a final `next` with `errors`.
+    [error] = message["payload"]["errors"]
+    assert error["extensions"]["code"] == "unauthenticated"
