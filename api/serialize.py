@@ -6,15 +6,13 @@ import base64
 from datetime import datetime
 from typing import Any
 
+from core import timestamps
 from core.bulk import BulkItem
 from core.qrviews import GeneratedQr, QrView
 
 
 def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
+    return None if moment is None else timestamps.iso(moment)
 
 
 def qr_metadata(view: QrView) -> dict[str, Any]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
-from datetime import UTC, datetime
 from typing import Any
 
 from core.bus import EventBus
 from core.scans import ScanRow
+from core.timestamps import iso_millis
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +25,6 @@ _YIELD_EVERY = 128
 
 def scans_channel(qr_id: str) -> str:
     return f"scans:{qr_id}"
-
-
-def iso_millis(moment: datetime) -> str:
-    """2026-11-25T18:00:00.123Z"""
-    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def live_event(row: ScanRow) -> dict[str, Any]:

@@ -114,7 +114,8 @@ def plain(value: object) -> Any:
         return {
             field.name: plain(getattr(value, field.name))
             for field in dataclasses.fields(value)
-            if getattr(value, field.name) is not strawberry.UNSET
+            # Unset and null both mean "not given": the REST default applies.
+            if getattr(value, field.name) not in (strawberry.UNSET, None)
         }
     return value
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 
+from core.timestamps import iso
 from schema.errors import ErrorCodes, log_unexpected
 from schema.mutation import Mutation
 from schema.query import Query
@@ -26,7 +29,16 @@ class QrmintSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
+# The same instants as REST prints them (UTC, `Z`), rather than Python's `+00:00`.
+DateTimeZ = strawberry.scalar(
+    name="DateTime",
+    description="Date with time (ISO 8601, UTC, Z suffix)",
+    serialize=iso,
+    parse_value=datetime.fromisoformat,
+)
+
 schema = QrmintSchema(
+    config=StrawberryConfig(scalar_map={datetime: DateTimeZ}),
     query=Query,
     mutation=Mutation,
     subscription=Subscription,

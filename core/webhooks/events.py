@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 from core.scans import ScanRow
+from core.timestamps import iso_millis
 
 EVENT_TYPE = "qr.scanned"
 
@@ -20,22 +21,16 @@ def new_event_id() -> str:
     return f"evt_{secrets.token_hex(12)}"
 
 
-def iso_ms(moment: datetime) -> str:
-    """UTC, millisecond precision, `Z` suffix: 2026-11-25T18:00:00.123Z."""
-    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
 def scan_event(event_id: str, row: ScanRow, created_at: datetime) -> str:
     """The JSON body, compact, as the exact bytes that get signed and sent."""
     body = {
         "id": event_id,
         "type": EVENT_TYPE,
-        "created_at": iso_ms(created_at),
+        "created_at": iso_millis(created_at),
         "data": {
             "qr_id": row.qr_id,
             "short_code": row.short_code,
-            "scanned_at": iso_ms(row.scanned_at),
+            "scanned_at": iso_millis(row.scanned_at),
             "destination": row.destination,
             "country": row.country,
             "city": row.city,

@@ -12,8 +12,9 @@ import redis.asyncio as aioredis
 
 from core.bus import LocalBus
 from core.links import LinkTarget
-from core.live import LiveScanPublisher, iso_millis
+from core.live import LiveScanPublisher
 from core.scans import ScanRow
+from core.timestamps import iso_millis
 from redirector.ledger import LocalLedger, RedisLedger
 from redirector.recorder import RawScan, ScanRecorder, referrer_host, utc_millis
 

@@ -43,7 +43,16 @@ async def test_static_png_encodes_the_data(gql: Gql, decode_image: Any) -> None:
     assert qr["shortUrl"] is None
     assert qr["destination"] is None
     assert (qr["size"], qr["margin"], qr["errorCorrection"]) == (512, 4, "M")
+    assert qr["createdAt"].endswith("Z")  # written as REST writes it
     assert decode_image(_image(qr), "image/png") == "Hello, menu!"
+
+
+async def test_null_means_not_given(gql: Gql) -> None:
+    style = {"dots": {"shape": "dots", "color": None, "gradient": None}}
+    result = await gql.run(
+        GENERATE, {"input": {"data": "x", "name": None, "style": style}}, key=await gql.key()
+    )
+    assert result["data"]["generateQr"]["style"]["dots"]["shape"] == "dots"
 
 
 async def test_dynamic_svg_encodes_the_short_url(gql: Gql, decode_image: Any) -> None:
