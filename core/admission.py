@@ -31,6 +31,11 @@ async def admit(
 ) -> tuple[Principal, RateDecision]:
     """Raises Unauthenticated, or Throttled (with the rate headers) past the key's limit."""
     principal = await authenticate(tiers, raw_key)
+    return principal, await spend(limiter, principal)
+
+
+async def spend(limiter: RateLimiter, principal: Principal) -> RateDecision:
+    """One token of the key's bucket; Throttled (with the rate headers) when it is empty."""
     decision = await limiter.hit(principal.key_id, principal.tier.rate_per_second)
     if not decision.allowed:
         raise Throttled(
@@ -39,4 +44,4 @@ async def admit(
             code="rate_limited",
             headers=decision.headers(),
         )
-    return principal, decision
+    return decision

@@ -18,7 +18,7 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info
 
 from core.accounts import Principal, authenticate
-from core.admission import admit, bearer, key_from_headers
+from core.admission import admit, bearer, key_from_headers, spend
 from core.errors import NotAvailable, Unauthenticated
 from core.services import Services, StatsProvider
 
@@ -33,6 +33,13 @@ class GraphQLContext:
     # Filled in by Strawberry from the graphql-transport-ws `connection_init` payload.
     connection_params: dict[str, Any] = field(default_factory=dict)
     raw_key: str | None = None
+    mutations: int = 0
+
+    async def charge_mutation(self) -> None:
+        """The request itself paid for one mutation; each further one pays its own token."""
+        self.mutations += 1
+        if self.mutations > 1 and self.principal is not None:
+            await spend(self.services.limiter, self.principal)
 
     async def connect(self) -> None:
         """Authenticate a WebSocket connection; raises Unauthenticated."""

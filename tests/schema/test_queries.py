@@ -215,3 +215,15 @@ async def test_scan_endpoint_refusals(gql: Gql) -> None:
     key = await gql.key("mega")
     plain = await gql.run(REGISTER, {"url": "http://example.com/hook"}, key=key)
     assert error_of(plain)["extensions"]["code"] == "unsafe_url"
+
+
+async def test_aliased_mutations_each_spend_a_token(gql: Gql) -> None:
+    aliases = " ".join(
+        f'm{n}: generateQr(input: {{data: "x{n}", size: 64}}) {{ id }}' for n in range(12)
+    )
+    result = await gql.run(f"mutation {{ {aliases} }}", {}, key=await gql.key())
+    # The request paid for the first; the bucket (10 a second) pays for nine more at most.
+    made = [value for value in (result["data"] or {}).values() if value]
+    codes = {error["extensions"]["code"] for error in result["errors"]}
+    assert len(made) <= 10
+    assert codes == {"rate_limited"}
