@@ -31,6 +31,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -55,6 +56,27 @@ class LinkTarget:
     account_id: str
     short_code: str
     destination: str
+    # The row's updated_at in microseconds: two updates published out of order must not
+    # leave the older destination in Redis.
+    version: int = 0
+
+
+# Write the entry unless Redis already holds a newer version of it.
+_PUBLISH = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, entry = pcall(cjson.decode, current)
+  if ok and entry['v'] and tonumber(entry['v']) > tonumber(ARGV[2]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
+
+def version_of(updated_at: datetime | None) -> int:
+    return int(updated_at.timestamp() * 1_000_000) if updated_at else 0
 
 
 def link_key(short_code: str) -> str:
@@ -68,6 +90,7 @@ def encode_target(target: LinkTarget) -> str:
             "a": target.account_id,
             "c": target.short_code,
             "d": target.destination,
+            "v": target.version,
         },
         separators=(",", ":"),
     )
@@ -81,6 +104,7 @@ def decode_target(raw: str | bytes) -> LinkTarget | None:
             account_id=str(data["a"]),
             short_code=str(data["c"]),
             destination=str(data["d"]),
+            version=int(data.get("v", 0)),
         )
     except (ValueError, KeyError, TypeError):
         return None
@@ -115,8 +139,13 @@ class LinkDirectory:
     async def publish_change(self, target: LinkTarget) -> None:
         """Call after the new destination (or a new dynamic QR) is committed."""
         if self._redis is not None:
-            await self._redis.set(
-                link_key(target.short_code), encode_target(target), ex=KEY_TTL_SECONDS
+            await self._redis.eval(
+                _PUBLISH,
+                1,
+                link_key(target.short_code),
+                encode_target(target),
+                target.version,
+                KEY_TTL_SECONDS,
             )
         await self._bus.publish(LINKS_CHANNEL, {"short_code": target.short_code})
         if self._redis is not None:
@@ -159,7 +188,7 @@ class LinkDirectory:
         row: dict[str, Any] | None = (
             await QrCode.filter(short_code=short_code, type="dynamic")
             .first()
-            .values("id", "account_id", "short_code", "destination")
+            .values("id", "account_id", "short_code", "destination", "updated_at")
         )
         if row is None or not row["destination"]:
             return None
@@ -168,4 +197,5 @@ class LinkDirectory:
             account_id=row["account_id"],
             short_code=row["short_code"],
             destination=row["destination"],
+            version=version_of(row["updated_at"]),
         )

@@ -20,7 +20,7 @@ from core.accounts import Principal
 from core.config import Settings
 from core.destinations import check_destination, storable_text_problem
 from core.errors import Conflict, FieldProblem, Invalid, NotFound, invalid_field
-from core.links import LinkTarget
+from core.links import LinkTarget, version_of
 from core.models import QrCode, is_id, new_id
 from core.qrviews import GeneratedQr, QrPage, QrView, decode_cursor, encode_cursor, to_view
 from core.quota import check_room, take_dynamic_slot, take_generations
@@ -171,4 +171,6 @@ async def _owned(principal: Principal, qr_id: str) -> QrCode:
 def _target(row: QrCode) -> LinkTarget:
     assert row.short_code is not None
     assert row.destination is not None
-    return LinkTarget(row.id, row.account_id, row.short_code, row.destination)
+    return LinkTarget(
+        row.id, row.account_id, row.short_code, row.destination, version_of(row.updated_at)
+    )

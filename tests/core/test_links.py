@@ -24,6 +24,7 @@ from core.links import (
     decode_target,
     encode_target,
     link_key,
+    version_of,
 )
 from core.models import Account, QrCode, new_id
 
@@ -87,7 +88,7 @@ async def _qr(code: str | None, destination: str | None, kind: str = "dynamic") 
         margin=4,
         error_correction="M",
     )
-    return LinkTarget(qr.id, account.id, code or "", destination or "")
+    return LinkTarget(qr.id, account.id, code or "", destination or "", version_of(qr.updated_at))
 
 
 def test_target_round_trips_through_its_encoding() -> None:
@@ -132,8 +133,7 @@ async def test_publish_change_overwrites_and_announces(database: None, redis_cli
     directory = LinkDirectory(redis_client, bus)
     target = await _qr("rdcode02", "https://example.com/a")
     await directory.lookup("rdcode02")
-    await QrCode.filter(id=target.qr_id).update(destination="https://example.com/b")
-    changed = LinkTarget(target.qr_id, target.account_id, "rdcode02", "https://example.com/b")
+    changed = await set_destination(target, "https://example.com/b")
     async with bus.subscribe("links") as messages:
         await directory.publish_change(changed)
         assert await anext(messages) == {"short_code": "rdcode02"}
@@ -146,8 +146,7 @@ async def test_a_slow_reader_never_overwrites_a_newer_value(database: None, redi
     target = await _qr("rdcode03", "https://example.com/old")
     directory = LinkDirectory(redis_client, LocalBus())
     stale = await LinkDirectory._from_database("rdcode03")  # the slow reader's read
-    newer = LinkTarget(target.qr_id, target.account_id, "rdcode03", "https://example.com/new")
-    await QrCode.filter(id=target.qr_id).update(destination=newer.destination)
+    newer = await set_destination(target, "https://example.com/new")
     await directory.publish_change(newer)
     assert stale is not None
     await directory._fill(stale)  # ... and its late fill
@@ -200,3 +199,26 @@ async def test_publish_change_waits_for_each_redirector_to_acknowledge(
 def _destination(found: LinkTarget | None) -> str:
     assert found is not None
     return found.destination
+
+
+async def set_destination(target: LinkTarget, destination: str) -> LinkTarget:
+    """As the API does it: save the row (a new updated_at is the new version)."""
+    qr = await QrCode.get(id=target.qr_id)
+    qr.destination = destination
+    await qr.save(update_fields=["destination", "updated_at"])
+    return LinkTarget(
+        qr.id, target.account_id, target.short_code, destination, version_of(qr.updated_at)
+    )
+
+
+@pytest.mark.redis
+async def test_updates_published_out_of_order_keep_the_newest(
+    database: None, redis_client: aioredis.Redis
+) -> None:
+    target = await _qr("rdcode09", "https://example.com/a")
+    older = await set_destination(target, "https://example.com/b")
+    newer = await set_destination(target, "https://example.com/c")
+    directory = LinkDirectory(redis_client, LocalBus())
+    await directory.publish_change(newer)
+    await directory.publish_change(older)  # the slower of two concurrent PATCHes
+    assert _destination(await directory.lookup("rdcode09")) == "https://example.com/c"

@@ -16,7 +16,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from core.config import Settings, load_settings
 from core.db import close_database, migrate_database, open_database
-from core.links import LinkTarget
+from core.links import LinkTarget, version_of
 from core.models import Account, QrCode, new_id
 
 SECRET = "redirector-test-secret-0123456789"
@@ -69,12 +69,17 @@ async def create_dynamic_qr(code: str, destination: str) -> LinkTarget:
         margin=4,
         error_correction="M",
     )
-    return LinkTarget(qr.id, account.id, code, destination)
+    return LinkTarget(qr.id, account.id, code, destination, version_of(qr.updated_at))
 
 
 async def set_destination(target: LinkTarget, destination: str) -> LinkTarget:
-    await QrCode.filter(id=target.qr_id).update(destination=destination)
-    return LinkTarget(target.qr_id, target.account_id, target.short_code, destination)
+    """As the API does it: save the row (a new updated_at is the new version)."""
+    qr = await QrCode.get(id=target.qr_id)
+    qr.destination = destination
+    await qr.save(update_fields=["destination", "updated_at"])
+    return LinkTarget(
+        qr.id, target.account_id, target.short_code, destination, version_of(qr.updated_at)
+    )
 
 
 def free_socket() -> socket.socket:
