@@ -109,7 +109,7 @@ async def test_a_failed_batch_is_retried_not_lost(db, resolver, monkeypatch):
     await _endpoints(db, resolver, account, 1)
     outbox = WebhookOutbox()
     real_insert = outbox._insert
-    failures = []
+    failures: list[int] = []
 
     async def flaky(deliveries):
         if len(failures) < 2:  # the database is away for two attempts
