@@ -10,6 +10,7 @@ Every method does blocking I/O: call it from a worker thread.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from analytics.rowcodec import RowDecodeError, decode_row, encode_row
 from core.scans import ScanRow
+
+_MAX_DIRECTORIES = 64
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +89,31 @@ class Spool:
 
     def quarantine(self, entry: SpoolFile) -> None:
         log.error("scan spool file %s is unreadable; kept as %s%s", entry.path, entry.path, _BAD)
-        entry.path.rename(entry.path.with_name(entry.path.name + _BAD))
+        try:
+            entry.path.rename(entry.path.with_name(entry.path.name + _BAD))
+        except FileNotFoundError:
+            log.warning("scan spool file %s vanished before it could be set aside", entry.path)
+
+
+def claim_directory(root: Path) -> tuple[Path, int]:
+    """An exclusive spool directory under `root` for this process (`root/0`, `root/1`, ...).
+
+    Several writer processes may share a data dir; each locks its own directory (released
+    when the process ends, however it ends), and a directory left by a process that died
+    is picked up, spool and all, by the next one to start. Returns the path and the lock's
+    file descriptor, which must stay open for as long as the spool is used.
+    """
+    for number in range(_MAX_DIRECTORIES):
+        directory = root / str(number)
+        directory.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            continue
+        return directory, descriptor
+    raise OSError(f"all {_MAX_DIRECTORIES} scan spool directories under {root} are in use")
 
 
 def _parse_name(path: Path) -> SpoolFile | None:

@@ -6,6 +6,7 @@ the ones they need. Nothing here runs at import time.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import anyio
 import redis.asyncio as aioredis
 
 from analytics.service import StatsService
+from analytics.spool import claim_directory
 from analytics.store import ScanStore, open_scan_store
 from analytics.writer import ScanWriter
 from core.bus import EventBus, create_bus
@@ -92,8 +94,12 @@ async def open_store(settings: Settings) -> AsyncIterator[ScanStore]:
 
 @asynccontextmanager
 async def open_writer(settings: Settings, store: ScanStore) -> AsyncIterator[ScanWriter]:
-    async with running(ScanWriter(store, settings.data_dir / "spool")) as writer:
-        yield writer
+    spool, lock = claim_directory(settings.data_dir / "spool")
+    try:
+        async with running(ScanWriter(store, spool)) as writer:
+            yield writer
+    finally:
+        os.close(lock)
 
 
 @asynccontextmanager

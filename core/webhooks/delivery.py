@@ -33,6 +33,10 @@ from core.webhooks.sender import DEFAULT_TIMEOUT, Outcome, Sender
 from core.webhooks.signing import signed_headers
 from core.webhooks.ssrf import Resolver
 
+# Finished deliveries are kept a week for support questions, then forgotten.
+KEEP_FINISHED = timedelta(days=7)
+PURGE_EVERY = timedelta(hours=1)
+
 log = logging.getLogger("qrmint.webhooks.delivery")
 
 
@@ -93,9 +97,13 @@ class DeliveryWorker:
         return len(deliveries)
 
     async def run_forever(self, stop_event: asyncio.Event) -> None:
+        purged_at = None
         while not stop_event.is_set():
             try:
                 claimed = await self.run_once()
+                if purged_at is None or self._clock() - purged_at >= PURGE_EVERY:
+                    purged_at = self._clock()
+                    await queue.purge_finished(purged_at - KEEP_FINISHED)
             except Exception:
                 log.exception("webhook delivery round failed")
                 claimed = 0

@@ -99,3 +99,9 @@ async def _finish(delivery: WebhookDelivery, **values: object) -> bool:
         locked_until=None, claim_token=None, **values
     )
     return updated > 0
+
+
+async def purge_finished(before: datetime) -> int:
+    """Forget deliveries that ended (delivered or given up) before `before`."""
+    finished = WebhookDelivery.filter(status__in=(DELIVERED, FAILED), created_at__lt=before)
+    return await finished.delete()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from analytics.spool import claim_directory
 from analytics.store import ScanStore
 from analytics.writer import ScanWriter
 from core.scans import ScanRow
@@ -217,3 +219,14 @@ async def test_persist_of_nothing_or_one(
     await writer.persist([make_row(qr_id) for _ in range(rows)])
     await writer.aclose()
     assert count_scans(qr_id) == rows
+
+
+def test_each_writer_process_claims_its_own_spool_directory(tmp_path: Path) -> None:
+    first, first_lock = claim_directory(tmp_path)
+    second, second_lock = claim_directory(tmp_path)
+    assert (first.name, second.name) == ("0", "1")
+    os.close(first_lock)  # the first process ended: the next one takes over its spool
+    third, third_lock = claim_directory(tmp_path)
+    assert third == first
+    for lock in (second_lock, third_lock):
+        os.close(lock)

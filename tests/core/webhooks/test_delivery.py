@@ -4,6 +4,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 import httpcore
 import pytest
@@ -20,6 +21,7 @@ from core.webhooks import (
 )
 from core.webhooks.backoff import MAX_ATTEMPTS, SCHEDULE
 from core.webhooks.health import DISABLE_AFTER
+from core.webhooks.queue import purge_finished
 from core.webhooks.sender import PinnedBackend
 
 from .conftest import FakeClock, FakeResolver, ZeroRng, new_account, scan_row
@@ -269,3 +271,24 @@ async def test_run_forever_stops_on_event(db, resolver, receiver, clock):
     await asyncio.wait_for(task, 2)
     await worker.aclose()
     assert await WebhookDelivery.filter(status="delivered").count() == 3
+
+
+async def test_finished_deliveries_are_forgotten_after_a_week(db, resolver):
+    account = await new_account()
+    [endpoint_id] = [
+        (
+            await register_endpoint(
+                db, MEGA, account, "https://hooks.test/x", None, resolver=resolver
+            )
+        ).id
+    ]
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    for status, age in (("delivered", 8), ("failed", 9), ("pending", 30), ("delivered", 1)):
+        row = await WebhookDelivery.create(
+            event_id=f"evt_{status}_{age}", endpoint_id=endpoint_id, payload="{}",
+            status=status, next_attempt_at=now,
+        )  # fmt: skip
+        await WebhookDelivery.filter(id=row.id).update(created_at=now - timedelta(days=age))
+    assert await purge_finished(now - timedelta(days=7)) == 2
+    left = sorted(await WebhookDelivery.all().values_list("event_id", flat=True))
+    assert left == ["evt_delivered_1", "evt_pending_30"]
