@@ -290,5 +290,5 @@ async def test_finished_deliveries_are_forgotten_after_a_week(db, resolver):
         )  # fmt: skip
         await WebhookDelivery.filter(id=row.id).update(created_at=now - timedelta(days=age))
     assert await purge_finished(now - timedelta(days=7)) == 2
-    left = sorted(await WebhookDelivery.all().values_list("event_id", flat=True))
+    left = sorted(row.event_id for row in await WebhookDelivery.all())
     assert left == ["evt_delivered_1", "evt_pending_30"]
