@@ -20,10 +20,12 @@ import socket
 from collections import deque
 from typing import Any
 
+import anyio
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from analytics.rowcodec import RowDecodeError, decode_row, encode_row
+from analytics.spool import Batch, Spool, SpoolCorrupt, new_batch
 from analytics.writer import ScanWriter
 from core.scans import ScanRow
 
@@ -48,8 +50,10 @@ class StreamScanSink:
         max_buffered: int = 100_000,
         max_stream_length: int = 5_000_000,
         retry_max: float = 5.0,
+        spool: Spool | None = None,
     ) -> None:
         self._redis = redis
+        self._spool = spool
         self._stream = stream
         self._batch_size = batch_size
         self._max_stream_length = max_stream_length
@@ -75,14 +79,23 @@ class StreamScanSink:
         return len(self._rows)
 
     async def start(self) -> None:
+        """Take back what an earlier stop had to keep on disk, then publish in the background."""
+        if self._spool is not None:
+            for batch in await anyio.to_thread.run_sync(_take_spooled, self._spool):
+                self._rows.extend(batch.rows)
         self._task = asyncio.create_task(self._run())
 
     async def aclose(self) -> None:
-        """Publish what is buffered (one attempt if Redis is down), then stop."""
+        """Publish what is buffered (one attempt if Redis is down), keep the rest, then stop."""
         self._closing = True
         self._wake.set()
         if self._task is not None:
             await self._task
+        if self._rows and self._spool is not None:
+            batch = new_batch(tuple(self._rows))
+            await anyio.to_thread.run_sync(self._spool.write, batch)
+            log.warning("Redis unreachable at shutdown: %d scans kept on disk", len(batch.rows))
+            self._rows.clear()
         if self._rows:
             log.error("%d scans were not published: Redis unreachable at shutdown", len(self._rows))
 
@@ -122,6 +135,18 @@ class StreamScanSink:
         for _ in range(max(0, len(batch) - (self.dropped - dropped_before))):
             self._rows.popleft()
         self.published += len(batch)
+
+
+def _take_spooled(spool: Spool) -> list[Batch]:
+    batches = []
+    for entry in spool.recover():
+        try:
+            batches.append(spool.read(entry))
+        except SpoolCorrupt:
+            spool.quarantine(entry)
+            continue
+        spool.remove(entry)
+    return batches
 
 
 class StreamDrainer:

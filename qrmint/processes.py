@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 
+from analytics.spool import Spool, claim_directory
 from analytics.store import ScanStore, ScanStoreBusy, open_scan_store
 from analytics.stream import StreamDrainer, StreamScanSink
 from api.app import create_api_app
@@ -130,8 +132,11 @@ async def _delivering(settings: Settings) -> AsyncIterator[DeliveryWorker]:
 async def _scan_sink(stack: AsyncExitStack, core: Core) -> ScanListener:
     settings = core.settings
     if settings.uses_chdb and core.redis is not None:
-        # The store has one owner (serve or worker); reach it through the stream.
-        return await stack.enter_async_context(running(StreamScanSink(core.redis)))
+        # The store has one owner (serve or api); reach it through the stream.
+        spool, lock = claim_directory(settings.data_dir / "stream-spool")
+        stack.callback(os.close, lock)
+        sink = StreamScanSink(core.redis, spool=Spool(spool))
+        return await stack.enter_async_context(running(sink))
     store = await stack.enter_async_context(open_store(settings))
     return await stack.enter_async_context(open_writer(settings, store))
 

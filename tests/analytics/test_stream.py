@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from analytics.rowcodec import encode_row
+from analytics.spool import Spool
 from analytics.store import ScanStore
 from analytics.stream import GROUP, STREAM, StreamDrainer, StreamScanSink
 from analytics.writer import ScanWriter
@@ -117,3 +119,24 @@ async def test_sink_keeps_rows_while_redis_is_down(make_row: RowFactory) -> None
     assert (sink.buffered, sink.published, sink.dropped) == (100, 0, 50)
     await sink.aclose()
     await unreachable.aclose()
+
+
+@pytest.mark.redis
+async def test_a_stop_while_redis_is_down_keeps_the_rows_on_disk(
+    redis_client: aioredis.Redis, tmp_path: Path, make_row: RowFactory
+) -> None:
+    unreachable = aioredis.from_url("redis://127.0.0.1:1/11", socket_connect_timeout=0.2)
+    sink = StreamScanSink(unreachable, retry_max=0.05, spool=Spool(tmp_path))
+    await sink.start()
+    for n in range(30):
+        sink.submit(make_row("qr-kept", visitor=f"v{n}"))
+    await sink.aclose()
+    await unreachable.aclose()
+    assert sink.published == 0
+    # The next start, with Redis back, publishes them.
+    again = StreamScanSink(redis_client, spool=Spool(tmp_path))
+    await again.start()
+    await _wait_until(lambda: again.published == 30)
+    await again.aclose()
+    assert await redis_client.xlen(STREAM) == 30
+    assert os.listdir(tmp_path) == []  # taken back, then removed
