@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 
 Message = dict[str, Any]
 _QUEUE_SIZE = 1000
+OVERFLOW: Message = {"overflow": True}
 
 
 class EventBus(Protocol):
@@ -35,8 +36,12 @@ class LocalBus:
     async def publish(self, channel: str, message: Message) -> None:
         for queue in tuple(self._queues.get(channel, ())):
             if queue.full():
-                # A slow subscriber loses its oldest event rather than stalling publishers.
-                queue.get_nowait()
+                # A slow subscriber must not stall publishers, nor silently miss events: it
+                # gets one OVERFLOW marker instead of its backlog and starts over from state.
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(OVERFLOW)
+                continue
             queue.put_nowait(message)
 
     @asynccontextmanager

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.accounts import Principal
+from core.bus import OVERFLOW
 from core.live import scans_channel
 from core.services import Services
 from core.windows import stats_window
@@ -46,6 +47,13 @@ async def live_counts(
         seen_until, checked = counts.last_scan_at, time.monotonic()
         yield counts
         async for event in events:
+            if event is OVERFLOW or event.get("overflow"):
+                # Events were lost: the store is the truth again (it may lag by a second).
+                stored = await stats.counts(principal, qr_id)
+                counts = Counts(stored.total_scans, stored.unique_scans, _utc(stored.last_scan_at))
+                seen_until = counts.last_scan_at
+                yield counts
+                continue
             scanned_at = _moment(event)
             if event.get("is_bot") or (seen_until and scanned_at and scanned_at <= seen_until):
                 continue
