@@ -57,9 +57,7 @@ class ScanWriter:
         store: BatchInserter,
         spool_dir: Path,
         *,
-        # Building an insert holds the GIL; 2,000 rows keep that under ~5 ms so a redirector
-        # in the same process keeps its tail latency (10,000 stalled it for 15-20 ms).
-        batch_size: int = 2_000,
+        batch_size: int = 10_000,
         flush_interval: float = 1.0,
         max_buffered: int = 200_000,
         retry_initial: float = 0.25,
