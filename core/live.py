@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 from typing import Any
 
 from core.bus import EventBus
+from core.queues import DroppingQueue, drain_then_cancel
 from core.scans import ScanRow
 from core.timestamps import iso_millis
 
@@ -39,29 +39,22 @@ def live_event(row: ScanRow) -> dict[str, Any]:
 class LiveScanPublisher:
     def __init__(self, bus: EventBus, *, max_queue: int = 10_000) -> None:
         self._bus = bus
-        self._queue: asyncio.Queue[ScanRow] = asyncio.Queue(max_queue)
+        self._pending: DroppingQueue[ScanRow] = DroppingQueue("live scan queue", max_queue, log)
+        self._queue = self._pending.queue
         self._task: asyncio.Task[None] | None = None
-        self.dropped = 0
+
+    @property
+    def dropped(self) -> int:
+        return self._pending.dropped
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="live-scan-publisher")
 
     def submit(self, row: ScanRow) -> None:
-        try:
-            self._queue.put_nowait(row)
-        except asyncio.QueueFull:
-            self.dropped += 1
-            if self.dropped == 1 or self.dropped % 1000 == 0:
-                log.warning("live scan queue full: %d events dropped so far", self.dropped)
+        self._pending.put(row)
 
     async def aclose(self) -> None:
-        if self._task is None:
-            return
-        if not self._task.done():
-            await self._queue.join()
-        self._task.cancel()
-        with suppress(asyncio.CancelledError):
-            await self._task
+        await drain_then_cancel(self._queue, self._task)
         self._task = None
 
     async def _run(self) -> None:

@@ -16,12 +16,12 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from datetime import UTC, datetime
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from core.links import LinkTarget
+from core.queues import DroppingQueue, drain_then_cancel
 from core.scans import ScanListener, ScanRow
 from redirector.ledger import FirstScanLedger
 
@@ -75,12 +75,16 @@ class ScanRecorder:
         self._ledger = ledger
         self._parse_agent = functools.lru_cache(maxsize=agent_cache_size)(agent_parser)
         self._locate = geo_locator
-        self._queue: asyncio.Queue[RawScan] = asyncio.Queue(max_queue)
+        self._pending: DroppingQueue[RawScan] = DroppingQueue("scan queue", max_queue, log)
+        self._queue = self._pending.queue
         self._batch_size = batch_size
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        self.dropped = 0
         self.recorded = 0
+
+    @property
+    def dropped(self) -> int:
+        return self._pending.dropped
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="scan-recorder")
@@ -88,25 +92,14 @@ class ScanRecorder:
     def record(self, scan: RawScan) -> None:
         """Called by the request handler: never blocks, never raises."""
         if self._closing:
-            self.dropped += 1
+            self._pending.drop()
             return
-        try:
-            self._queue.put_nowait(scan)
-        except asyncio.QueueFull:
-            self.dropped += 1
-            if self.dropped == 1 or self.dropped % 1000 == 0:
-                log.warning("scan queue full: %d scans dropped so far", self.dropped)
+        self._pending.put(scan)
 
     async def aclose(self) -> None:
         """Wait until every queued scan reached the listeners, then stop."""
         self._closing = True
-        if self._task is None:
-            return
-        if not self._task.done():
-            await self._queue.join()
-        self._task.cancel()
-        with suppress(asyncio.CancelledError):
-            await self._task
+        await drain_then_cancel(self._queue, self._task)
         self._task = None
 
     async def _run(self) -> None:
