@@ -74,7 +74,7 @@ class QrService:
     async def get(self, principal: Principal, qr_id: str) -> QrView:
         return to_view(await _owned(principal, qr_id), self._settings.redirect_base_url)
 
-    async def list(self, principal: Principal, first: int, after: str | None) -> QrPage:
+    async def page(self, principal: Principal, first: int, after: str | None) -> QrPage:
         if not 1 <= first <= 100:
             raise invalid_field("first", f"first is {first}; expected 1..100.")
         query = QrCode.filter(account_id=principal.account_id)

@@ -69,15 +69,17 @@ def _read_style(path: str) -> object:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise CommandError(f"style file {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise CommandError(f"style file {path} is nested too deeply to be a style") from None
 
 
 def _write(output: str, content: bytes) -> None:
-    if output == "-":
-        sys.stdout.buffer.write(content)
-        sys.stdout.buffer.flush()
-        return
     try:
-        Path(output).write_bytes(content)
+        if output == "-":
+            sys.stdout.buffer.write(content)
+            sys.stdout.buffer.flush()
+        else:
+            Path(output).write_bytes(content)
     except OSError as exc:
         raise CommandError(f"cannot write {output}: {_reason(exc)}") from None
 

@@ -16,7 +16,7 @@ import warnings
 from functools import lru_cache
 
 import resvg_py
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from render.spec import Logo, LogoKind
 
@@ -76,6 +76,8 @@ def _open_bitmap(raw: bytes) -> Image.Image:
             image.load()
     except LogoProblem:
         raise
+    except UnidentifiedImageError:
+        raise LogoProblem("is not a PNG, JPEG or SVG image") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning) as exc:
         raise LogoProblem(f"could not be decoded ({exc})") from None
     return image

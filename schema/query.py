@@ -32,7 +32,7 @@ class Query:
         self, info: Ctx, first: int | None = DEFAULT_PAGE, after: str | None = strawberry.UNSET
     ) -> QrCodeConnection:
         size = DEFAULT_PAGE if first is None else first
-        return connection(await services_of(info).qr.list(principal_of(info), size, after or None))
+        return connection(await services_of(info).qr.page(principal_of(info), size, after or None))
 
     @field("Scan statistics; the window defaults to the tier's retention.")
     async def qr_stats(
