@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -21,6 +21,8 @@ OVERFLOW: Message = {"overflow": True}
 
 class EventBus(Protocol):
     async def publish(self, channel: str, message: Message) -> None: ...
+
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None: ...
 
     def subscribe(self, channel: str) -> Any:
         """An async context manager yielding an async iterator of messages."""
@@ -43,6 +45,10 @@ class LocalBus:
                 queue.put_nowait(OVERFLOW)
                 continue
             queue.put_nowait(message)
+
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
+        for channel, message in messages:
+            await self.publish(channel, message)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Message]]:
@@ -71,6 +77,12 @@ class RedisBus:
 
     async def publish(self, channel: str, message: Message) -> None:
         await self._client.publish(f"qrmint:{channel}", json.dumps(message))
+
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
+        async with self._client.pipeline(transaction=False) as pipe:
+            for channel, message in messages:
+                pipe.publish(f"qrmint:{channel}", json.dumps(message))
+            await pipe.execute()
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Message]]:

@@ -58,17 +58,20 @@ class LiveScanPublisher:
         self._task = None
 
     async def _run(self) -> None:
-        published = 0
         while True:
-            row = await self._queue.get()
+            rows = [await self._queue.get()]
+            while len(rows) < _YIELD_EVERY and not self._queue.empty():
+                rows.append(self._queue.get_nowait())
             try:
-                await self._bus.publish(scans_channel(row.qr_id), live_event(row))
+                # One round trip for the batch when the bus is Redis.
+                await self._bus.publish_many(
+                    [(scans_channel(row.qr_id), live_event(row)) for row in rows]
+                )
             except Exception as exc:
-                log.warning("live scan event for %s not published (%s)", row.qr_id, exc)
+                log.warning("%d live scan events not published (%s)", len(rows), exc)
             finally:
-                self._queue.task_done()
-            published += 1
-            if published % _YIELD_EVERY == 0:
-                # An in-process bus never suspends, and neither does get() on a busy queue:
-                # give the request handlers their turn now and then.
-                await asyncio.sleep(0)
+                for _ in rows:
+                    self._queue.task_done()
+            # An in-process bus never suspends, and neither does get() on a busy queue:
+            # give the request handlers their turn between batches.
+            await asyncio.sleep(0)

@@ -18,7 +18,7 @@ async def test_local_bus_delivers_in_order_to_every_subscriber() -> None:
             await bus.publish("c", {"n": n})
         for messages in (first, second):
             assert [(await anext(messages))["n"] for _ in range(3)] == [0, 1, 2]
-    await bus.publish("c", {"n": 9})  # nobody listens: nothing is kept
+    await bus.publish_many([("c", {"n": 9})])  # nobody listens: nothing is kept
 
 
 async def test_a_slow_subscriber_gets_an_overflow_marker_not_a_gap() -> None:
@@ -38,6 +38,20 @@ async def test_redis_bus_crosses_clients() -> None:
             await asyncio.sleep(0.05)
             await publisher.publish("scans:qr_x", {"qr_id": "qr_x"})
             assert await asyncio.wait_for(anext(messages), 5) == {"qr_id": "qr_x"}
+    finally:
+        await publisher.close()
+        await subscriber.close()
+
+
+@pytest.mark.redis
+async def test_redis_bus_publishes_a_batch_in_order() -> None:
+    publisher, subscriber = create_bus(REDIS_URL), create_bus(REDIS_URL)
+    try:
+        async with subscriber.subscribe("scans:qr_y") as messages:
+            await asyncio.sleep(0.05)
+            await publisher.publish_many([("scans:qr_y", {"n": n}) for n in range(5)])
+            received = [await asyncio.wait_for(anext(messages), 5) for _ in range(5)]
+        assert [message["n"] for message in received] == [0, 1, 2, 3, 4]
     finally:
         await publisher.close()
         await subscriber.close()
