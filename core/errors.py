@@ -96,3 +96,9 @@ class NotAvailable(DomainError):
     """A part this process was not started with (e.g. no analytics store)."""
 
     status, code = 501, "not_implemented"
+
+
+class Unavailable(DomainError):
+    """A dependency (Redis) failed after the change was saved; retrying is safe."""
+
+    status, code = 503, "service_unavailable"

@@ -6,11 +6,13 @@ Rendering is CPU work, so it leaves the event loop on purpose.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
+from redis.exceptions import RedisError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -19,12 +21,14 @@ import render
 from core.accounts import Principal
 from core.config import Settings
 from core.destinations import check_destination, storable_text_problem
-from core.errors import Conflict, FieldProblem, Invalid, NotFound, invalid_field
+from core.errors import Conflict, FieldProblem, Invalid, NotFound, Unavailable, invalid_field
 from core.links import LinkTarget, version_of
 from core.models import QrCode, is_id, new_id
 from core.qrviews import GeneratedQr, QrPage, QrView, decode_cursor, encode_cursor, to_view
 from core.quota import check_room, take_dynamic_slot, take_generations
 from core.shortcodes import new_short_code, short_url
+
+log = logging.getLogger(__name__)
 
 QR_TYPES = ("static", "dynamic")
 MAX_NAME = 200
@@ -67,7 +71,7 @@ class QrService:
                 continue  # the short code collided: draw another one
             view = to_view(row, self._settings.redirect_base_url)
             if code is not None:
-                await self._links.publish_change(_target(row))
+                await self._announce(row, created=True)
             return GeneratedQr(view, image.content, image.mime_type)
         raise RuntimeError("could not allocate a unique short code")
 
@@ -96,8 +100,23 @@ class QrService:
             )
         row.destination = check_destination(url, "url")
         await row.save(update_fields=["destination", "updated_at"])
-        await self._links.publish_change(_target(row))
+        await self._announce(row)
         return to_view(row, self._settings.redirect_base_url)
+
+    async def _announce(self, row: QrCode, *, created: bool = False) -> None:
+        """Tell the redirectors; the row is already saved, so a failure is never a 500."""
+        try:
+            await self._links.publish_change(_target(row))
+        except (RedisError, OSError) as exc:
+            if created:
+                # No redirector can hold an older answer for a new code beyond its 1 s miss
+                # cache, and a retry would create a second code: report success.
+                log.warning("new code %s not announced (%s)", row.short_code, exc)
+                return
+            raise Unavailable(
+                f"QR code {row.id} is saved, but the redirectors could not be told yet "
+                f"({type(exc).__name__}); repeat the request to make sure they are."
+            ) from None
 
     async def _render(
         self, spec: GenerateSpec, code: str | None

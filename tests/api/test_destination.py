@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 if TYPE_CHECKING:
     from tests.api.conftest import Api
@@ -61,3 +62,25 @@ async def test_someone_elses_destination_is_not_found(api: Api) -> None:
         f"/qr/{qr_id}/destination", json={"url": "https://mine.example/"}, headers=await api.key()
     )
     assert response.status_code == 404
+
+
+async def test_redis_failing_after_the_save_is_a_clear_503(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = await api.key()
+    qr_id = await _dynamic(api, headers)
+
+    async def broken(target: object) -> None:
+        raise RedisConnectionError("redis went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(api.links, "publish_change", broken)
+        response = await api.client.patch(
+            f"/qr/{qr_id}/destination", json={"url": "https://later.example/"}, headers=headers
+        )
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
+    again = await api.client.patch(
+        f"/qr/{qr_id}/destination", json={"url": "https://later.example/"}, headers=headers
+    )
+    assert again.status_code == 200  # the retry the message asks for just works
