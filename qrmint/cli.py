@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         part = sub.add_parser(name, help=text)
         part.add_argument("--host", default="127.0.0.1")
         part.add_argument("--port", type=int, default=port)
-    sub.add_parser("worker", help="background workers (scan ingestion, webhook delivery)")
+    sub.add_parser("worker", help="webhook delivery (retries, purging) for the split shape")
     sub.add_parser("migrate", help="create or upgrade the relational and ClickHouse schema")
     _add_keys(sub)
     render_command.add_parser(sub)
