@@ -66,7 +66,7 @@ async def serve(settings: Settings, host: str, api_port: int, redirect_port: int
 async def api(settings: Settings, host: str, port: int) -> None:
     async with AsyncExitStack() as stack:
         core = await stack.enter_async_context(open_core(settings))
-        store = await stack.enter_async_context(_optional_store(settings))
+        store = await _optional_store(stack, settings)
         if store is not None and core.redis is not None and settings.uses_chdb:
             # The owner of the embedded store also takes in the redirectors' scan stream.
             writer = await stack.enter_async_context(open_writer(settings, store))
@@ -141,17 +141,10 @@ async def _scan_sink(stack: AsyncExitStack, core: Core) -> ScanListener:
     return await stack.enter_async_context(open_writer(settings, store))
 
 
-@asynccontextmanager
-async def _optional_store(settings: Settings) -> AsyncIterator[ScanStore | None]:
+async def _optional_store(stack: AsyncExitStack, settings: Settings) -> ScanStore | None:
     """An API beside `serve` on chdb:// cannot open the store: it runs without stats."""
     try:
-        opened = open_store(settings)
-        store = await opened.__aenter__()
+        return await stack.enter_async_context(open_store(settings))
     except ScanStoreBusy:
         log.warning("the analytics store is owned by another process: stats are unavailable")
-        yield None
-        return
-    try:
-        yield store
-    finally:
-        await opened.__aexit__(None, None, None)
+        return None
