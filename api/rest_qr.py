@@ -8,31 +8,20 @@ from starlette.routing import Route
 
 from api import serialize
 from api.bodies import BulkBody, DestinationBody, GenerateBody, parse_body, validate
-from core.accounts import Principal
+from api.context import principal_of, services_of
 from core.bulk import bulk_generate
 from core.qrcodes import GenerateSpec
-from core.services import Services
-
-
-def _principal(request: Request) -> Principal:
-    principal: Principal = request.state.principal
-    return principal
-
-
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
 
 
 async def generate(request: Request) -> JSONResponse:
     spec = (await parse_body(request, GenerateBody)).to_spec()
-    result = await _services(request).qr.generate(_principal(request), spec)
+    result = await services_of(request).qr.generate(principal_of(request), spec)
     return JSONResponse(serialize.generated(result), status_code=201)
 
 
 async def bulk_generate_qrs(request: Request) -> JSONResponse:
     body = await parse_body(request, BulkBody)
-    service, principal = _services(request).qr, _principal(request)
+    service, principal = services_of(request).qr, principal_of(request)
     items = await bulk_generate(service, principal, body.items, _item_spec)
     return JSONResponse(serialize.bulk(items))
 
@@ -42,15 +31,15 @@ def _item_spec(index: int, item: object) -> GenerateSpec:
 
 
 async def get_qr(request: Request) -> JSONResponse:
-    view = await _services(request).qr.get(_principal(request), request.path_params["qr_id"])
+    view = await services_of(request).qr.get(principal_of(request), request.path_params["qr_id"])
     return JSONResponse(serialize.qr_metadata(view))
 
 
 async def update_destination(request: Request) -> JSONResponse:
     body = await parse_body(request, DestinationBody)
-    service = _services(request).qr
+    service = services_of(request).qr
     view = await service.update_destination(
-        _principal(request), request.path_params["qr_id"], body.url
+        principal_of(request), request.path_params["qr_id"], body.url
     )
     return JSONResponse(serialize.qr_metadata(view))
 

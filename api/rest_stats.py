@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from analytics.service import StatsReport
-from core.errors import NotAvailable, invalid_field
-from core.services import Services
+from api.context import principal_of, services_of
+from core.errors import invalid_field
 
 
 def _ranked(pairs: tuple[tuple[str, int], ...]) -> list[dict[str, Any]]:
@@ -53,11 +53,9 @@ def _date_param(request: Request, name: str) -> date | None:
 
 
 async def qr_stats(request: Request) -> JSONResponse:
-    services: Services = request.app.state.services
-    if services.stats is None:
-        raise NotAvailable("Scan statistics are not configured in this process.")
+    services = services_of(request)
     start, end = _date_param(request, "from"), _date_param(request, "to")
-    principal = request.state.principal
+    principal = principal_of(request)
     report: StatsReport = await services.stats.stats(
         principal, request.path_params["qr_id"], start, end
     )

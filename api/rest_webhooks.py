@@ -9,9 +9,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.bodies import EndpointBody, parse_body
+from api.context import principal_of, services_of
 from api.serialize import iso
-from core.accounts import Principal
-from core.services import Services
 from core.webhooks.service import (
     EndpointView,
     delete_endpoint,
@@ -34,8 +33,8 @@ def _view(view: EndpointView) -> dict[str, Any]:
 
 
 async def register(request: Request) -> JSONResponse:
-    principal: Principal = request.state.principal
-    services: Services = request.app.state.services
+    principal = principal_of(request)
+    services = services_of(request)
     require_webhooks(principal.tier)  # the tier answers before the body is looked at
     body = await parse_body(request, EndpointBody)
     created = await register_endpoint(
@@ -55,13 +54,13 @@ async def register(request: Request) -> JSONResponse:
 
 
 async def list_all(request: Request) -> JSONResponse:
-    principal: Principal = request.state.principal
+    principal = principal_of(request)
     views = await list_endpoints(principal.tier, principal.account_id)
     return JSONResponse({"endpoints": [_view(view) for view in views]})
 
 
 async def delete(request: Request) -> Response:
-    principal: Principal = request.state.principal
+    principal = principal_of(request)
     await delete_endpoint(principal.tier, principal.account_id, request.path_params["endpoint_id"])
     return Response(status_code=204)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
 from core.accounts import Principal
 from core.bus import EventBus
 from core.config import Settings
+from core.errors import NotAvailable
 from core.qrcodes import QrService
 from core.ratelimit import RateLimiter
 from core.tiers import Tiers
@@ -24,6 +25,25 @@ class StatsProvider(Protocol):
     async def counts(self, principal: Principal, qr_id: str) -> Any: ...
 
 
+class NoStats:
+    """The provider of a process without a scan store: both surfaces get the same answer."""
+
+    async def stats(
+        self, principal: Principal, qr_id: str, start: date | None, end: date | None
+    ) -> Any:
+        raise _unavailable()
+
+    async def counts(self, principal: Principal, qr_id: str) -> Any:
+        raise _unavailable()
+
+
+def _unavailable() -> NotAvailable:
+    return NotAvailable(
+        "Scan analytics are not available in this process: another process owns the "
+        "analytics store (run the API beside `qrmint serve`, or use a ClickHouse server)."
+    )
+
+
 @dataclass(frozen=True)
 class Services:
     settings: Settings
@@ -31,4 +51,4 @@ class Services:
     qr: QrService
     limiter: RateLimiter
     bus: EventBus
-    stats: StatsProvider | None = None
+    stats: StatsProvider = field(default_factory=NoStats)

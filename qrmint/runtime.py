@@ -25,7 +25,7 @@ from core.db import close_database, open_database
 from core.links import LinkDirectory
 from core.qrcodes import QrService
 from core.ratelimit import LocalRateLimiter, RedisRateLimiter
-from core.services import Services
+from core.services import NoStats, Services
 from core.tiers import load_tiers
 
 
@@ -77,7 +77,7 @@ def build_services(core: Core, store: ScanStore | None) -> Services:
         qr=QrService(settings, core.links),
         limiter=limiter,
         bus=core.bus,
-        stats=StatsService(store) if store is not None else None,
+        stats=StatsService(store) if store is not None else NoStats(),
     )
 
 

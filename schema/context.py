@@ -19,8 +19,8 @@ from strawberry.types import Info
 
 from core.accounts import Principal, authenticate
 from core.admission import admit, bearer, key_from_headers, spend
-from core.errors import NotAvailable, Unauthenticated
-from core.services import Services, StatsProvider
+from core.errors import Unauthenticated
+from core.services import Services
 
 _KEY_NAMES = ("apikey", "api_key", "x-api-key")
 
@@ -81,10 +81,3 @@ def principal_of(info: Info[GraphQLContext, None]) -> Principal:
 
 def services_of(info: Info[GraphQLContext, None]) -> Services:
     return info.context.services
-
-
-def require_stats(services: Services) -> StatsProvider:
-    # Analytics is optional in the bundle until it is wired: say so rather than fail oddly.
-    if services.stats is None:
-        raise NotAvailable("Scan analytics are not available in this process.")
-    return services.stats

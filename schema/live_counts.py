@@ -19,7 +19,6 @@ from core.bus import OVERFLOW
 from core.live import scans_channel
 from core.services import Services
 from core.windows import stats_window
-from schema.context import require_stats
 
 _RECHECK_SECONDS = 1.0
 
@@ -39,7 +38,7 @@ async def live_counts(
 ) -> AsyncGenerator[Counts, None]:
     """`recheck` re-reads the key before pushing (at most once a second), so a revoked key
     or a tier without analytics ends the stream with that error instead of more counts."""
-    stats = require_stats(services)
+    stats = services.stats
     await services.qr.get(principal, qr_id)  # someone else's QR: not_found, before listening
     async with services.bus.subscribe(scans_channel(qr_id)) as events:
         stored = await stats.counts(principal, qr_id)

@@ -12,7 +12,7 @@ from core.accounts import describe_account
 from core.quota import current_month
 from core.webhooks.service import list_endpoints
 from schema.account_types import Account, ScanEndpoint, account, scan_endpoint
-from schema.context import GraphQLContext, principal_of, require_stats, services_of
+from schema.context import GraphQLContext, principal_of, services_of
 from schema.fields import field
 from schema.qr_types import QrCode, QrCodeConnection, connection, qr_code
 from schema.stats_types import QrStats, qr_stats
@@ -43,7 +43,7 @@ class Query:
         to: date | None = strawberry.UNSET,
     ) -> QrStats:
         # UNSET keeps the SDL as the contract prints it (no `= null`); it means "not given".
-        stats = require_stats(services_of(info))
+        stats = services_of(info).stats
         found = await stats.stats(principal_of(info), str(id), from_ or None, to or None)
         return qr_stats(found)
 

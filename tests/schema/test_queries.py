@@ -10,6 +10,7 @@ import httpx
 from api.app import create_api_app
 from core.accounts import authenticate
 from core.qrcodes import GenerateSpec
+from core.services import NoStats
 from schema.app import graphql_routes
 from tests.schema.conftest import error_of
 
@@ -169,7 +170,7 @@ async def test_qr_stats_refusals(gql: Gql) -> None:
 
 
 async def test_qr_stats_without_analytics_is_not_implemented(gql: Gql) -> None:
-    services = replace(gql.services, stats=None)
+    services = replace(gql.services, stats=NoStats())
     app = create_api_app(services, extra_routes=graphql_routes(services))
     key = await gql.key()
     qr_id = await _create(gql, key)
