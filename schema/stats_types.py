@@ -64,32 +64,16 @@ class ScanCount:
     last_scan_at: datetime | None
 
 
-def _part(row: Any, name: str, index: int) -> Any:
-    return getattr(row, name) if hasattr(row, name) else row[index]
+def _keys(rows: tuple[tuple[str, int], ...]) -> list[KeyCount]:
+    return [KeyCount(key=key, scans=scans) for key, scans in rows]
 
 
-def _keys(rows: Any) -> list[KeyCount]:
-    return [KeyCount(key=_part(r, "key", 0), scans=_part(r, "scans", 1)) for r in rows]
+def _days(rows: tuple[tuple[date, int, int], ...]) -> list[DayCount]:
+    return [DayCount(date=day, scans=scans, unique_scans=unique) for day, scans, unique in rows]
 
 
-def _days(rows: Any) -> list[DayCount]:
-    return [
-        DayCount(
-            date=_part(r, "date", 0),
-            scans=_part(r, "scans", 1),
-            unique_scans=_part(r, "unique_scans", 2),
-        )
-        for r in rows
-    ]
-
-
-def _cities(rows: Any) -> list[CityCount]:
-    return [
-        CityCount(
-            key=_part(r, "key", 0), country=_part(r, "country", 1), scans=_part(r, "scans", 2)
-        )
-        for r in rows
-    ]
+def _cities(rows: tuple[tuple[str, str, int], ...]) -> list[CityCount]:
+    return [CityCount(key=city, country=country, scans=scans) for city, country, scans in rows]
 
 
 def qr_stats(report: StatsReport) -> QrStats:
