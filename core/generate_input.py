@@ -79,7 +79,7 @@ class GenerateBody(Strict):
     size: int = Field(512, ge=64, le=4096)
     margin: int = Field(4, ge=0, le=16)
     error_correction: Literal["L", "M", "Q", "H"] = "M"
-    name: str | None = Field(None, max_length=200)
+    name: str | None = None  # its length is the service's rule (MAX_NAME)
     style: Style | None = None
 
     def to_spec(self) -> GenerateSpec:

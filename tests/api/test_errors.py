@@ -69,6 +69,7 @@ async def test_revoked_key_is_401_at_once(api: Api) -> None:
         ({"size": 512}, "data"),
         ({"data": "", "type": "static"}, "data"),
         ({"data": "x", "type": "sometimes"}, "type"),
+        ({"data": "x", "name": "n" * 201}, "name"),
     ],
 )
 async def test_invalid_fields_are_422_with_details(
