@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +15,13 @@ from core import accounts
 from core.bus import LocalBus
 from core.config import Settings, load_settings
 from core.db import close_database, migrate_database, open_database
-from core.links import LinkTarget
 from core.qrcodes import QrService
 from core.ratelimit import LocalRateLimiter
 from core.services import Services
 from core.tiers import load_tiers
+from tests.support import RecordingLinks
 
 SECRET = "test-secret-key-0123456789abcdef"
-
-
-@dataclass
-class RecordingLinks:
-    published: list[LinkTarget] = field(default_factory=list)
-
-    async def publish_change(self, target: LinkTarget) -> None:
-        self.published.append(target)
 
 
 @dataclass

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,22 +12,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-QRMINT = str(Path(sys.executable).with_name("qrmint"))
+from tests.support import QRMINT, free_port
+
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Served:
     def __init__(self, data_dir: Path) -> None:
-        self.api_port, self.redirect_port = _free_port(), _free_port()
+        self.api_port, self.redirect_port = free_port(), free_port()
         self.env = {
             **os.environ,
             "QRMINT_DATA_DIR": str(data_dir),

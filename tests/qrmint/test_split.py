@@ -17,7 +17,7 @@ import httpx
 import pytest
 import redis
 
-from tests.qrmint.test_serve import QRMINT, _free_port
+from tests.support import QRMINT, free_port
 
 REDIS_DB = 14
 COUNT_ROWS = """
@@ -84,7 +84,7 @@ async def test_api_redirector_and_worker_as_separate_processes(
     environment: dict[str, str], tmp_path: Path
 ) -> None:
     env, log = environment, tmp_path / "processes.log"
-    api_port, redirect_port = _free_port(), _free_port()
+    api_port, redirect_port = free_port(), free_port()
     env["QRMINT_REDIRECT_BASE_URL"] = f"http://127.0.0.1:{redirect_port}"
     await asyncio.to_thread(_run, env, "migrate")
     key = (await asyncio.to_thread(_run, env, "keys", "create", "--tier", "pro")).split()[-1]

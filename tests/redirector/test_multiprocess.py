@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,18 +19,13 @@ from core.bus import RedisBus
 from core.config import load_settings
 from core.db import close_database, migrate_database, open_database
 from core.links import LinkDirectory
+from tests.support import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 HELPER = Path(__file__).with_name("redirector_proc.py")
 SECRET = "multiprocess-test-secret-0123456789"
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -69,7 +63,7 @@ async def shared(database_url: str, tmp_path: Path) -> AsyncIterator[dict[str, s
 
 
 async def _start(env: dict[str, str], cwd: Path) -> tuple[asyncio.subprocess.Process, str]:
-    port = _free_port()
+    port = free_port()
     log_path = cwd / f"redirector-{port}.log"
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(

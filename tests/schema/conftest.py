@@ -7,7 +7,7 @@ only once per process, and the GraphQL layer only translates what the provider r
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,24 +25,16 @@ from core.bus import LocalBus
 from core.config import Settings, load_settings
 from core.db import close_database, migrate_database, open_database
 from core.errors import NotInTier
-from core.links import LinkTarget
 from core.qrcodes import QrService
 from core.ratelimit import LocalRateLimiter
 from core.services import Services
 from core.tiers import load_tiers
 from core.windows import Window
 from schema.app import graphql_routes
+from tests.support import RecordingLinks
 
 SECRET = "test-secret-key-0123456789abcdef"
 LAST_SCAN = datetime(2026, 11, 20, 12, 0, 0, 123000, tzinfo=UTC)
-
-
-@dataclass
-class RecordingLinks:
-    published: list[LinkTarget] = field(default_factory=list)
-
-    async def publish_change(self, target: LinkTarget) -> None:
-        self.published.append(target)
 
 
 @dataclass(frozen=True)

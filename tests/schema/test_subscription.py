@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,7 +29,8 @@ from core.ratelimit import LocalRateLimiter
 from core.scans import ScanRow
 from core.services import Services
 from schema.app import graphql_routes
-from tests.schema.conftest import LAST_SCAN, RecordingLinks, build_services, settings_in
+from tests.schema.conftest import LAST_SCAN, build_services, settings_in
+from tests.support import RecordingLinks, free_port
 
 PROTOCOL = [Subprotocol("graphql-transport-ws")]
 SCAN_COUNT = """
@@ -53,13 +53,6 @@ class Live:
         return (await self.services.qr.generate(principal, spec)).qr.id
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     settings = settings_in(tmp_path_factory.mktemp("graphql-ws"))
@@ -68,7 +61,7 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     # A stopped clock: buckets never refill, so the rate-limit test is deterministic.
     services = build_services(settings, RecordingLinks(), limiter=LocalRateLimiter(lambda: 0.0))
     app = create_api_app(services, extra_routes=graphql_routes(services))
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

@@ -1,0 +1,28 @@
+"""Small helpers shared by several test packages (fixtures live in the conftest files)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.links import LinkTarget
+
+QRMINT = str(Path(sys.executable).with_name("qrmint"))  # the installed command
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RecordingLinks:
+    """A link publisher that remembers what the QR service announced."""
+
+    published: list[LinkTarget] = field(default_factory=list)
+
+    async def publish_change(self, target: LinkTarget) -> None:
+        self.published.append(target)
