@@ -7,7 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.links import LinkTarget
+from core.links import LinkTarget, version_of
+from core.models import QrCode
 
 QRMINT = str(Path(sys.executable).with_name("qrmint"))  # the installed command
 
@@ -26,3 +27,13 @@ class RecordingLinks:
 
     async def publish_change(self, target: LinkTarget) -> None:
         self.published.append(target)
+
+
+async def set_destination(target: LinkTarget, destination: str) -> LinkTarget:
+    """As the API does it: save the row (a new updated_at is the new version)."""
+    qr = await QrCode.get(id=target.qr_id)
+    qr.destination = destination
+    await qr.save(update_fields=["destination", "updated_at"])
+    return LinkTarget(
+        qr.id, target.account_id, target.short_code, destination, version_of(qr.updated_at)
+    )

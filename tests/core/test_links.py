@@ -27,6 +27,7 @@ from core.links import (
     version_of,
 )
 from core.models import Account, QrCode, new_id
+from tests.support import set_destination
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SECRET = "links-test-secret-0123456789abcdef"
@@ -199,16 +200,6 @@ async def test_publish_change_waits_for_each_redirector_to_acknowledge(
 def _destination(found: LinkTarget | None) -> str:
     assert found is not None
     return found.destination
-
-
-async def set_destination(target: LinkTarget, destination: str) -> LinkTarget:
-    """As the API does it: save the row (a new updated_at is the new version)."""
-    qr = await QrCode.get(id=target.qr_id)
-    qr.destination = destination
-    await qr.save(update_fields=["destination", "updated_at"])
-    return LinkTarget(
-        qr.id, target.account_id, target.short_code, destination, version_of(qr.updated_at)
-    )
 
 
 @pytest.mark.redis

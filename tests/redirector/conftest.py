@@ -18,6 +18,7 @@ from core.config import Settings, load_settings
 from core.db import close_database, migrate_database, open_database
 from core.links import LinkTarget, version_of
 from core.models import Account, QrCode, new_id
+from tests.support import set_destination
 
 SECRET = "redirector-test-secret-0123456789"
 REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -70,16 +71,6 @@ async def create_dynamic_qr(code: str, destination: str) -> LinkTarget:
         error_correction="M",
     )
     return LinkTarget(qr.id, account.id, code, destination, version_of(qr.updated_at))
-
-
-async def set_destination(target: LinkTarget, destination: str) -> LinkTarget:
-    """As the API does it: save the row (a new updated_at is the new version)."""
-    qr = await QrCode.get(id=target.qr_id)
-    qr.destination = destination
-    await qr.save(update_fields=["destination", "updated_at"])
-    return LinkTarget(
-        qr.id, target.account_id, target.short_code, destination, version_of(qr.updated_at)
-    )
 
 
 def free_socket() -> socket.socket:
