@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.loadgen import HEADER, REPORT_LUA, Result, find_wrk, free_port, run_wrk, wait_healthy
+from qrmint.servers import tune_gc_for_latency
 
 CONNECTIONS = 32
 # One wrk thread: on a small machine a second one only takes CPU from the server under test.
@@ -202,6 +203,7 @@ async def _serve_real(port: int, work: Path, *, sink: str) -> None:
     if writer:
         await writer.start()
     async with open_redirector(settings, redis=None, bus=bus, listeners=listeners) as app:
+        tune_gc_for_latency()  # as `qrmint serve` and `qrmint redirector` do
         await _uvicorn(app, port).serve()
     await live.aclose()
     stats = {"delivered": counter.rows, "dropped": app.state.recorder.dropped, "sink": "counter"}

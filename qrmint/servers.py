@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Generator, Sequence
@@ -36,6 +37,15 @@ def make_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
     return _Server(config)
 
 
+def tune_gc_for_latency() -> None:
+    """Measured on the redirector: full collections over everything loaded at start-up put
+    ~45 ms pauses into the p99. Freeze what exists now (never scanned again) and collect
+    the older generations less often; the youngest still runs every 100,000 allocations."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1_000)
+
+
 async def run_servers(servers: Sequence[uvicorn.Server]) -> None:
     """Serve until SIGINT/SIGTERM, then stop accepting and return (to flush and close).
 
@@ -52,6 +62,7 @@ async def run_servers(servers: Sequence[uvicorn.Server]) -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
+    tune_gc_for_latency()
     tasks = [asyncio.create_task(server.serve()) for server in servers]
     waiter = asyncio.create_task(stop.wait())
     try:
