@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -11,6 +12,13 @@ from core.links import LinkTarget, version_of
 from core.models import QrCode
 
 QRMINT = str(Path(sys.executable).with_name("qrmint"))  # the installed command
+# The Redis server the tests use; point it elsewhere to run two suites side by side.
+REDIS_SERVER = os.environ.get("QRMINT_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/")
+
+
+def redis_url(db: int) -> str:
+    """A numbered database of the test Redis server (each test package keeps to its own)."""
+    return f"{REDIS_SERVER}/{db}"
 
 
 def free_port() -> int:

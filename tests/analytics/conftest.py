@@ -1,7 +1,7 @@
 """Fixtures for the analytics tests: one real embedded store for the whole session.
 
 chdb opens one path per process, so every test shares the store and keeps to its own
-qr ids (`qr_id` fixture). A real Redis at 127.0.0.1:6379, database 11, serves the stream
+qr ids (`qr_id` fixture). A real Redis (tests.support.redis_url, database 11) serves the stream
 tests; it is flushed before each of them.
 """
 
@@ -20,8 +20,9 @@ from netaddr import IPSet
 
 from analytics.store import ScanStore, open_scan_store
 from core.scans import ScanRow
+from tests.support import redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = redis_url(11)
 
 
 @pytest.fixture(scope="session")

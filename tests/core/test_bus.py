@@ -7,8 +7,9 @@ import asyncio
 import pytest
 
 from core.bus import _QUEUE_SIZE, OVERFLOW, LocalBus, create_bus
+from tests.support import redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/10"
+REDIS_URL = redis_url(10)
 
 
 async def test_local_bus_delivers_in_order_to_every_subscriber() -> None:

@@ -27,9 +27,9 @@ from core.links import (
     version_of,
 )
 from core.models import Account, QrCode, new_id
-from tests.support import set_destination
+from tests.support import redis_url, set_destination
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = redis_url(13)
 SECRET = "links-test-secret-0123456789abcdef"
 
 

@@ -9,6 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from core.ratelimit import LocalRateLimiter, RedisRateLimiter
+from tests.support import redis_url
 
 REDIS_DB = 9
 
@@ -36,7 +37,7 @@ async def test_local_bucket_allows_rate_then_refills() -> None:
 
 @pytest.fixture
 async def redis_client() -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}")
+    client = aioredis.from_url(redis_url(REDIS_DB))
     await client.flushdb()
     yield client
     await client.flushdb()

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import redis
 
-from tests.support import QRMINT, free_port
+from tests.support import QRMINT, free_port, redis_url
 
 REDIS_DB = 14
 COUNT_ROWS = """
@@ -32,14 +32,14 @@ print(store.query("SELECT count() FROM $scans WHERE qr_id = {q:String}", {"q": s
 async def environment(
     tmp_path: Path, postgres_database: Callable[[str], AbstractAsyncContextManager[str]]
 ) -> AsyncIterator[dict[str, str]]:
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
+    client = redis.Redis.from_url(redis_url(REDIS_DB))
     client.flushdb()
     async with postgres_database("split") as url:
         yield {
             **os.environ,
             "QRMINT_DATA_DIR": str(tmp_path / "var"),
             "QRMINT_DATABASE_URL": url,
-            "QRMINT_REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+            "QRMINT_REDIS_URL": redis_url(REDIS_DB),
             "QRMINT_CLICKHOUSE_URL": f"chdb://{tmp_path / 'analytics'}",
             "QRMINT_SECRET_KEY": "split-test-secret-0123456789",
         }

@@ -18,10 +18,10 @@ from core.config import Settings, load_settings
 from core.db import close_database, migrate_database, open_database
 from core.links import LinkTarget, version_of
 from core.models import Account, QrCode, new_id
-from tests.support import set_destination
+from tests.support import redis_url, set_destination
 
 SECRET = "redirector-test-secret-0123456789"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = redis_url(12)
 
 
 def make_settings(data_dir: Path, **env: str) -> Settings:

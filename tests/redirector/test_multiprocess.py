@@ -19,9 +19,9 @@ from core.bus import RedisBus
 from core.config import load_settings
 from core.db import close_database, migrate_database, open_database
 from core.links import LinkDirectory
-from tests.support import free_port
+from tests.support import free_port, redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = redis_url(13)
 HELPER = Path(__file__).with_name("redirector_proc.py")
 SECRET = "multiprocess-test-secret-0123456789"
 

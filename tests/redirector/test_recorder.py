@@ -17,6 +17,7 @@ from core.scans import ScanRow
 from core.timestamps import iso_millis
 from redirector.ledger import LocalLedger, RedisLedger
 from redirector.recorder import RawScan, ScanRecorder, referrer_host, utc_millis
+from tests.support import redis_url
 
 TARGET = LinkTarget("qr_1", "acc_1", "abcdefg", "https://example.com/")
 WHEN = datetime(2026, 11, 25, 18, 0, 0, 123000, tzinfo=UTC)
@@ -140,7 +141,7 @@ async def test_local_ledger_is_bounded() -> None:
 
 @pytest.mark.redis
 async def test_redis_ledger_is_shared_and_expires() -> None:
-    client = aioredis.from_url("redis://127.0.0.1:6379/12", decode_responses=True)
+    client = aioredis.from_url(redis_url(12), decode_responses=True)
     await client.flushdb()
     try:
         one, two = RedisLedger(client), RedisLedger(client)

@@ -13,8 +13,9 @@ from core.bus import LocalBus
 from core.links import LinkDirectory, LinkTarget, encode_target, link_key
 from redirector.feed import BusFeed, Event, RedisFeed, Signal
 from redirector.resolver import ShortCodeResolver
+from tests.support import redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = redis_url(12)
 
 
 def target(code: str, destination: str) -> LinkTarget:
