@@ -7,7 +7,7 @@ object per line). Times travel as epoch milliseconds, booleans as "1"/"0".
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from datetime import UTC, datetime, timedelta
 
 from core.scans import ScanRow
@@ -18,6 +18,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 _BOOLS = frozenset(f.name for f in fields(ScanRow) if f.type in ("bool", bool))
 _STRINGS = tuple(f.name for f in fields(ScanRow) if f.name not in _BOOLS | {"scanned_at"})
+# Fields added later have defaults: rows written before them (spool, stream) still decode.
+_DEFAULTS = {f.name: str(f.default) for f in fields(ScanRow) if f.default is not MISSING}
 
 
 class RowDecodeError(ValueError):
@@ -36,7 +38,10 @@ def decode_row(raw: Mapping[str, str] | Mapping[bytes, bytes]) -> ScanRow:
     """Rebuild a row from `encode_row` output (str or bytes keys); extra fields are ignored."""
     data = {_text(key): _text(value) for key, value in raw.items()}
     try:
-        values: dict[str, object] = {name: data[name] for name in _STRINGS}
+        values: dict[str, object] = {
+            name: data[name] if name in data or name not in _DEFAULTS else _DEFAULTS[name]
+            for name in _STRINGS
+        }
         values.update({name: data[name] == "1" for name in _BOOLS})
         moment = _EPOCH + int(data["scanned_at"]) * _MILLISECOND
     except (KeyError, ValueError, OverflowError) as exc:

@@ -51,7 +51,8 @@ class LiveScanPublisher:
         self._task = asyncio.create_task(self._run(), name="live-scan-publisher")
 
     def submit(self, row: ScanRow) -> None:
-        self._pending.put(row)
+        if row.counted:  # refused requests and orphans are not scans of the link
+            self._pending.put(row)
 
     async def aclose(self) -> None:
         await drain_then_cancel(self._queue, self._task)

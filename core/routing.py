@@ -299,7 +299,7 @@ def compile_window(time: Mapping[str, object]) -> TimeWindow:
 
 
 def minute_of_day(text: str) -> int:
-    """"08:30" -> 510; "24:00" -> 1440 (the end of the day). Raises ValueError otherwise."""
+    """ "08:30" -> 510; "24:00" -> 1440 (the end of the day). Raises ValueError otherwise."""
     hours, sep, minutes = text.partition(":")
     if not (sep and len(hours) == 2 and len(minutes) == 2 and (hours + minutes).isdigit()):
         raise ValueError(f"{text!r} is not a time as HH:MM")

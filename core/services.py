@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from core.accounts import Principal
 from core.bus import EventBus
 from core.config import Settings
+from core.domains import DomainService
 from core.errors import NotAvailable
 from core.qrcodes import QrService
 from core.ratelimit import RateLimiter
@@ -52,3 +53,9 @@ class Services:
     limiter: RateLimiter
     bus: EventBus
     stats: StatsProvider = field(default_factory=NoStats)
+    domains: DomainService = None  # type: ignore[assignment]  # see __post_init__
+
+    def __post_init__(self) -> None:
+        if self.domains is None:
+            # The default verifier checks through the real network (DNS, port 80).
+            object.__setattr__(self, "domains", DomainService(self.settings, self.qr.links))

@@ -19,46 +19,78 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import dataclass, field, replace
 from typing import Protocol
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request, cookie_parser
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from analytics.useragent import parse_agent
 from core.config import Settings
-from core.links import LinkTarget
+from core.domain_proof import WELL_KNOWN_PREFIX, domain_proof
+from core.link_entry import cache_key
+from core.links import DomainEntry, LinkTarget, domain_key
+from core.passwords import verify_password
+from core.routing import GONE, NOT_FOUND, REDIRECTED, Decision, LinkPolicy, decide
 from core.shortcodes import SHORT_CODE_RE
+from redirector import pages
+from redirector.attempts import PasswordAttempts
+from redirector.counters import ScanLimits
+from redirector.facts import Lookups, RequestVisit
+from redirector.hosts import HostRouter, hostname
 from redirector.recorder import RawScan
-from redirector.visitor import COOKIE_NAME, VisitorIdentifier
+from redirector.visitor import COOKIE_NAME, Visitor, VisitorIdentifier
 
 NO_STORE = {"cache-control": "no-store"}
-NOT_FOUND_HTML = (
-    "<!doctype html><html><head><meta charset=utf-8><title>Not found</title></head>"
-    "<body><h1>Not found</h1><p>This QR code link does not exist.</p></body></html>"
-)
 # The characters Starlette's RedirectResponse leaves alone; anything else is %-encoded
 # so a destination can never break the header.
 _LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
+_HTML = b"text/html; charset=utf-8"
+_MAX_FORM_BYTES = 4096
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 class Resolver(Protocol):
-    async def resolve(self, short_code: str) -> LinkTarget | None: ...
+    async def resolve(self, short_code: str) -> LinkTarget | DomainEntry | None: ...
 
 
 class Recorder(Protocol):
     def record(self, scan: RawScan) -> None: ...
 
 
-def create_redirect_app(*, settings: Settings, resolver: Resolver, recorder: Recorder) -> Starlette:
-    redirect = _Redirect(VisitorIdentifier(settings), resolver, recorder)
+@dataclass
+class LinkGuards:
+    """What the redirector needs beyond the cache for links with options (docs/links.md)."""
+
+    lookups: Lookups = field(default_factory=lambda: Lookups(_nowhere, parse_agent))
+    limits: ScanLimits = field(default_factory=lambda: ScanLimits(None))
+    attempts: PasswordAttempts = field(default_factory=lambda: PasswordAttempts(None))
+
+
+def _nowhere(ip: str) -> tuple[str, str]:
+    return "unknown", "unknown"
+
+
+def create_redirect_app(
+    *,
+    settings: Settings,
+    resolver: Resolver,
+    recorder: Recorder,
+    guards: LinkGuards | None = None,
+) -> Starlette:
+    visitors = VisitorIdentifier(settings)
+    redirect = _Redirect(settings, visitors, resolver, recorder, guards or LinkGuards())
     routes = [
         Route("/", _home, methods=["GET"]),
         Route("/healthz", _health, methods=["GET"]),
-        Route("/{short_code}", redirect, methods=["GET"]),
+        Route(WELL_KNOWN_PREFIX + "{token}", functools.partial(_proof, settings.secret_key)),
+        Route("/{short_code}", redirect, methods=["GET", "POST"]),
     ]
     return Starlette(routes=routes, exception_handlers={404: _not_found_handler})
 
@@ -66,52 +98,215 @@ def create_redirect_app(*, settings: Settings, resolver: Resolver, recorder: Rec
 class _Redirect:
     """The hot path as a bare ASGI endpoint: no Request/Response objects per redirect."""
 
-    def __init__(self, visitors: VisitorIdentifier, resolver: Resolver, recorder: Recorder):
+    def __init__(
+        self,
+        settings: Settings,
+        visitors: VisitorIdentifier,
+        resolver: Resolver,
+        recorder: Recorder,
+        guards: LinkGuards,
+    ) -> None:
+        self._hosts = HostRouter(settings.redirect_base_url)
         self._visitors = visitors
         self._resolver = resolver
         self._recorder = recorder
+        self._guards = guards
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         code: str = scope["path_params"]["short_code"]
-        target = await self._resolver.resolve(code) if SHORT_CODE_RE.match(code) else None
-        if target is None:
-            await not_found()(scope, receive, send)
-            return
         facts = _RequestFacts(scope["headers"])
+        domain = self._hosts.domain_of(facts.host) if facts.host else ""
+        entry, owner = await self._find(domain, code) if SHORT_CODE_RE.match(code) else (None, None)
+        if entry is None and owner is None:
+            await _send(send, 404, [(b"content-type", _HTML)], pages.NOT_FOUND)
+            return
         client = scope.get("client")
         ip = self._visitors.client_ip(client[0] if client else None, facts.forwarded_for)
         visitor = self._visitors.identify(facts.visitor_cookie(), ip, facts.user_agent)
-        headers = [
-            (b"location", location(target.destination)),
-            (b"cache-control", b"no-store"),
-            (b"content-length", b"0"),
-        ]
+        if entry is None:
+            assert owner is not None
+            await self._orphan(scope, send, owner, code, facts, ip, visitor)
+        elif entry.policy is None:
+            await self._plain(scope, send, entry, facts, ip, visitor)
+        else:
+            await self._guarded(scope, receive, send, entry, entry.policy, facts, ip, visitor)
+
+    async def _find(self, domain: str, code: str) -> tuple[LinkTarget | None, DomainEntry | None]:
+        """The link, and for a custom domain its owner; (None, None) for an unknown host."""
+        owner = None
+        if domain:
+            found = await self._resolver.resolve(domain_key(domain))
+            if not isinstance(found, DomainEntry):
+                return None, None
+            owner = found
+        entry = await self._resolver.resolve(cache_key(domain, code))
+        return (entry if isinstance(entry, LinkTarget) else None), owner
+
+    async def _plain(
+        self, scope: Scope, send: Send, entry: LinkTarget, facts: _RequestFacts, ip: str,
+        visitor: Visitor,
+    ) -> None:  # fmt: skip
+        if scope["method"] == "POST":
+            await self._finish(scope, send, 405, [(b"allow", b"GET, HEAD")], b"", visitor, None)
+            return
+        scan = RawScan(
+            time.time(), entry, visitor.id, ip, facts.user_agent, facts.referer,
+            facts.accept_language,
+        )  # fmt: skip
+        headers = [(b"location", location(entry.destination))]
+        await self._finish(scope, send, 302, headers, b"", visitor, scan)
+
+    async def _orphan(
+        self, scope: Scope, send: Send, owner: DomainEntry, code: str, facts: _RequestFacts,
+        ip: str, visitor: Visitor,
+    ) -> None:  # fmt: skip
+        """An unknown code on a verified domain: a 404 its owner sees among refused scans."""
+        orphan = LinkTarget("", owner.account_id, code, "", domain=owner.hostname)
+        scan = RawScan(
+            time.time(), orphan, visitor.id, ip, facts.user_agent, facts.referer,
+            facts.accept_language, "unknown", NOT_FOUND,
+        )  # fmt: skip
+        headers = [(b"content-type", _HTML)]
+        await self._finish(scope, send, 404, headers, pages.NOT_FOUND, visitor, scan)
+
+    async def _guarded(
+        self, scope: Scope, receive: Receive, send: Send, entry: LinkTarget, policy: LinkPolicy,
+        facts: _RequestFacts, ip: str, visitor: Visitor,
+    ) -> None:  # fmt: skip
+        method, now = scope["method"], time.time()
+        if method == "POST" and policy.password_hash is None:
+            await self._finish(scope, send, 405, [(b"allow", b"GET, HEAD")], b"", visitor, None)
+            return
+        visit = RequestVisit(
+            self._guards.lookups, now=now, visitor=visitor.id,
+            query=scope["query_string"].decode("latin-1"), ip=ip, user_agent=facts.user_agent,
+            accept_language=facts.accept_language,
+        )  # fmt: skip
+        unlocked, refusal = False, None
+        if method == "POST" and policy.refusal(now) is None:
+            unlocked, refusal = await self._unlock(receive, entry, policy, ip)
+        decision = decide(policy, visit, unlocked=unlocked)
+        if (
+            decision.outcome == REDIRECTED
+            and policy.max_scans is not None
+            and method != "HEAD"
+            and not await self._guards.limits.take(entry, policy.max_scans)
+        ):
+            decision = Decision(GONE, "exhausted")
+        status, headers, body = _response(decision, scope, refusal)
+        served = (
+            entry
+            if decision.location == entry.destination
+            else replace(entry, destination=decision.location)
+        )
+        scan = RawScan(
+            now, served, visitor.id, ip, facts.user_agent, facts.referer,
+            facts.accept_language, decision.target, decision.outcome,
+        )  # fmt: skip
+        await self._finish(scope, send, status, headers, body, visitor, scan)
+
+    async def _unlock(
+        self, receive: Receive, entry: LinkTarget, policy: LinkPolicy, ip: str
+    ) -> tuple[bool, _Refusal | None]:
+        password = (await _read_form(receive)).get("password", "")
+        # Keyed by a hash of the IP: the cookie is the guesser's to drop.
+        key = f"{entry.qr_id}:{self._visitors.visitor_hash(ip, '')}"
+        wait = await self._guards.attempts.reserve(key)
+        if wait:
+            minutes = max(1, (wait + 59) // 60)
+            message = f"Too many wrong passwords. Try again in {minutes} minute(s)."
+            return False, _Refusal(429, message, wait)
+        assert policy.password_hash is not None
+        if await anyio.to_thread.run_sync(verify_password, password, policy.password_hash):
+            await self._guards.attempts.release(key)
+            return True, None
+        return False, _Refusal(403, "That password is not right. Please try again.", 0)
+
+    async def _finish(
+        self, scope: Scope, send: Send, status: int, headers: list[tuple[bytes, bytes]],
+        body: bytes, visitor: Visitor, scan: RawScan | None,
+    ) -> None:  # fmt: skip
+        """Record the scan (the one place a redirect records), then answer."""
+        if scan is not None and scope["method"] != "HEAD":  # HEAD answers but is not a scan
+            self._recorder.record(scan)
+        headers.append((b"cache-control", b"no-store"))
+        headers.append((b"content-length", str(len(body)).encode()))
         if visitor.is_new_cookie:
             cookie = self._visitors.set_cookie_header(visitor)
             headers.append((b"set-cookie", cookie.encode("latin-1")))
-        if scope["method"] == "GET":  # HEAD answers the same but is not a scan
-            self._recorder.record(
-                RawScan(time.time(), target, visitor.id, ip, facts.user_agent, facts.referer)
-            )
-        await send({"type": "http.response.start", "status": 302, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    status: int
+    message: str
+    retry_after: int
+
+
+def _response(
+    decision: Decision, scope: Scope, refusal: _Refusal | None
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    if decision.outcome == REDIRECTED:
+        return 302, [(b"location", location(decision.location))], b""
+    if decision.outcome == GONE:
+        return 410, [(b"content-type", _HTML)], pages.gone_page(decision.target)
+    query = scope["query_string"].decode("latin-1")
+    action = quote(scope["path"]) + (f"?{query}" if query else "")
+    headers = [(b"content-type", _HTML)]
+    if refusal is None:
+        return 200, headers, pages.password_page(action)
+    if refusal.retry_after:
+        headers.append((b"retry-after", str(refusal.retry_after).encode()))
+    return refusal.status, headers, pages.password_page(action, refusal.message)
+
+
+async def _read_form(receive: Receive) -> dict[str, str]:
+    """The urlencoded body, bounded: a larger one is read no further and counts as empty."""
+    body, more = b"", True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return {}
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > _MAX_FORM_BYTES:
+            return {}
+    try:
+        return dict(parse_qsl(body.decode(), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    headers.append((b"cache-control", b"no-store"))
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class _RequestFacts:
     """The few request headers the redirect needs, in one pass over the raw list."""
 
-    __slots__ = ("_cookie", "forwarded_for", "referer", "user_agent")
+    __slots__ = ("_cookie", "accept_language", "forwarded_for", "host", "referer", "user_agent")
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        self.user_agent = self.referer = self._cookie = ""
+        self.user_agent = self.referer = self._cookie = self.host = self.accept_language = ""
         self.forwarded_for: list[str] = []
         for name, value in raw:
             if name == b"user-agent":
                 self.user_agent = value.decode("latin-1")
+            elif name == b"host":
+                self.host = value.decode("latin-1")
             elif name == b"cookie":
                 self._cookie = value.decode("latin-1")
             elif name == b"referer":
                 self.referer = value.decode("latin-1")
+            elif name == b"accept-language":
+                self.accept_language = value.decode("latin-1")
             elif name == b"x-forwarded-for":
                 self.forwarded_for.append(value.decode("latin-1"))
 
@@ -125,7 +320,16 @@ def location(destination: str) -> bytes:
 
 
 def not_found() -> Response:
-    return HTMLResponse(NOT_FOUND_HTML, status_code=404, headers=NO_STORE)
+    return Response(pages.NOT_FOUND, status_code=404, headers=NO_STORE, media_type="text/html")
+
+
+async def _proof(secret_key: str, request: Request) -> Response:
+    """The domain check's answer (core.domain_proof), for whatever host asked."""
+    token = request.path_params["token"]
+    host = hostname(request.headers.get("host", ""))
+    if not 16 <= len(token) <= 64 or not set(token) <= _TOKEN_CHARS or not host:
+        return not_found()
+    return PlainTextResponse(domain_proof(secret_key, host, token), headers=NO_STORE)
 
 
 async def _not_found_handler(request: Request, exc: Exception) -> Response:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from core.links import LinkTarget
 from core.queues import DroppingQueue, drain_then_cancel
+from core.routing import primary_language
 from core.scans import ScanListener, ScanRow
 from redirector.ledger import FirstScanLedger
 
@@ -54,6 +55,9 @@ class RawScan(NamedTuple):
     client_ip: str  # in memory only, until the geo lookup
     user_agent: str
     referer: str
+    accept_language: str = ""
+    route: str = "default"  # what served it (core.routing.Decision.target)
+    outcome: str = "redirected"  # core.routing: redirected | password_page | gone | not_found
 
     def __repr__(self) -> str:  # never shows the IP
         return f"RawScan(at={self.at!r}, target={self.target!r}, visitor={self.visitor!r})"
@@ -150,6 +154,10 @@ class ScanRecorder:
             os=agent.os if agent else UNKNOWN,
             referrer_host=referrer_host(scan.referer),
             is_bot=agent.is_bot if agent else False,
+            language=primary_language(scan.accept_language),
+            target=scan.route,
+            outcome=scan.outcome,
+            domain=target.domain,
         )
 
     def _place(self, ip: str) -> tuple[str, str]:

@@ -20,7 +20,10 @@ from core.bus import EventBus, LocalBus
 from core.config import Settings
 from core.links import LinkDirectory
 from core.scans import ScanListener
-from redirector.app import create_redirect_app
+from redirector.app import LinkGuards, create_redirect_app
+from redirector.attempts import PasswordAttempts
+from redirector.counters import ScanLimits
+from redirector.facts import Lookups
 from redirector.feed import BusFeed, InvalidationFeed, RedisFeed
 from redirector.ledger import FirstScanLedger, LocalLedger, RedisLedger
 from redirector.recorder import AgentParser, GeoLocate, ScanRecorder
@@ -71,17 +74,23 @@ async def open_redirector(
     )
     ledger = first_scan_ledger(redis)
     recorder = ScanRecorder(listeners, ledger, agent_parser or parse_agent, geo_locator)
+    lookups = Lookups(geo_locator, agent_parser or parse_agent)  # for links' rules
+    guards = LinkGuards(lookups, ScanLimits(redis), PasswordAttempts(redis))
     await resolver.start()
+    await guards.limits.start()
     try:
         await recorder.start()
         try:
-            app = create_redirect_app(settings=settings, resolver=resolver, recorder=recorder)
+            app = create_redirect_app(
+                settings=settings, resolver=resolver, recorder=recorder, guards=guards
+            )
             app.state.resolver = resolver
             app.state.recorder = recorder
             yield app
         finally:
             await recorder.aclose()
     finally:
+        await guards.limits.aclose()
         await resolver.aclose()
         if geo is not None:
             geo.close()

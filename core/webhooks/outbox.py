@@ -60,7 +60,7 @@ class WebhookOutbox:
         self.dropped = 0
 
     def submit(self, row: ScanRow) -> None:
-        if row.is_bot:
+        if row.is_bot or not row.counted:  # links: refused requests are not scans
             return
         if len(self._pending) >= self._max_pending:
             self.dropped += 1

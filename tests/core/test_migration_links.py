@@ -77,9 +77,17 @@ async def test_upgrade_keeps_rows_and_makes_codes_unique_per_domain(
     await open_database(settings)
     try:
         old = await QrCode.get(id="qr_00000000000000000001")
-        assert (old.short_code, old.destination, old.name) == ("OldCode1", "https://old.example/", "kept")
+        assert (old.short_code, old.destination, old.name) == (
+            "OldCode1",
+            "https://old.example/",
+            "kept",
+        )
         assert (old.domain, old.paused, old.deleted_at, old.rules, old.max_scans) == (
-            "", False, None, None, None
+            "",
+            False,
+            None,
+            None,
+            None,
         )
         account = await Account.get(id="acc_00000000000000000001")
         assert account.dynamic_qr_count == 1
@@ -90,7 +98,9 @@ async def test_upgrade_keeps_rows_and_makes_codes_unique_per_domain(
         fields = {"account": account, "type": "dynamic", "data": "x", "destination": "https://n.example/",
                   "format": "png", "size": 512, "margin": 4, "error_correction": "M"}  # fmt: skip
         # The same code on another domain is a different link ...
-        await QrCode.create(id=new_id("qr"), short_code="OldCode1", domain="go.brand.example", **fields)
+        await QrCode.create(
+            id=new_id("qr"), short_code="OldCode1", domain="go.brand.example", **fields
+        )
         # ... but never twice on one domain.
         with pytest.raises(IntegrityError):
             await QrCode.create(id=new_id("qr"), short_code="OldCode1", domain="", **fields)
