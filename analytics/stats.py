@@ -1,10 +1,13 @@
 """The numbers behind `GET /qr/{id}/stats` and the live `scanCount`, bots left out.
 
-Three short queries: the window's totals (distinct visitors need the raw rows of every
-day) over the QR's contiguous range of `scans`, then the days and the breakdowns from the
-`scans_daily` rollup (see analytics.tables). A window is whole UTC days, both ends
-included; `by_day` lists only the days that had scans, oldest first. Other lists are
-sorted by scans, descending, ties by key so that equal counts always come back in order.
+Four short queries: the window's totals (distinct visitors need the raw rows of every
+day) over the QR's contiguous range of `scans`, then the days, the breakdowns and the
+quarter-hour histogram (for hours and weekdays in any time zone) from the `scans_daily`
+rollup (see analytics.tables). Scans are human redirects: bots are counted apart
+(`bot_scans`), password pages and refusals only appear in `by_outcome`. A window is
+whole UTC days, both ends included; `by_day` lists only the days that had scans, oldest
+first. Other lists are sorted by scans, descending, ties by key so that equal counts
+always come back in order.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 UNKNOWN = "unknown"
+DIRECT = "direct"  # the by_referrer key of scans that sent no Referer
+DEFAULT_TARGET = "default"  # rows stored before targets were recorded
 
 _WINDOW = """
     qr_id = {qr_id:String}
     AND scanned_at >= {start:DateTime64(3, 'UTC')}
     AND scanned_at < {stop:DateTime64(3, 'UTC')}
     AND NOT is_bot
+    AND outcome IN ('', 'redirected')
 """
 
 # Distinct visitors over the whole window need every visitor of every day: raw rows.
@@ -43,15 +49,30 @@ GROUP BY day
 """
 
 BREAKDOWNS_SQL = f"""
-SELECT sumMap(by_country), sumMap(by_city), sumMap(by_device), sumMap(by_browser), sumMap(by_os)
+SELECT sumMap(by_country), sumMap(by_city), sumMap(by_device), sumMap(by_browser), sumMap(by_os),
+    sum(bot_scans), sumMap(by_referrer), sumMap(by_language), sumMap(by_target),
+    sumMap(by_outcome)
 FROM $scans_daily
 WHERE {_DAYS}
+"""
+
+# Each quarter hour of each UTC day, placed in the asked time zone (exact across DST).
+HOURS_SQL = f"""
+SELECT toHour(moment, {{tz:String}}), toDayOfWeek(moment, 0, {{tz:String}}), sum(scans)
+FROM (
+    SELECT toDateTime(day, 'UTC') + quarter * 900 AS moment, scans
+    FROM $scans_daily
+    ARRAY JOIN mapKeys(by_quarter) AS quarter, mapValues(by_quarter) AS scans
+    WHERE {_DAYS}
+)
+GROUP BY 1, 2
 """
 
 _COUNTS = """
 SELECT count(), uniqExact(visitor_key), toUnixTimestamp64Milli(max(scanned_at))
 FROM $scans
 WHERE qr_id = {qr_id:String} AND scanned_at >= {since:DateTime64(3, 'UTC')} AND NOT is_bot
+    AND outcome IN ('', 'redirected')
 """
 
 
@@ -74,6 +95,14 @@ class QrStats:
     by_device: tuple[tuple[str, int], ...]
     by_browser: tuple[tuple[str, int], ...]
     by_os: tuple[tuple[str, int], ...]
+    # Second wave (docs/links.md); defaults keep first-wave constructions valid.
+    bot_scans: int = 0
+    by_referrer: tuple[tuple[str, int], ...] = ()  # "direct" when no referrer was sent
+    by_language: tuple[tuple[str, int], ...] = ()
+    by_hour: tuple[int, ...] = (0,) * 24  # scans per local hour 0..23
+    by_weekday: tuple[int, ...] = (0,) * 7  # scans per local weekday, Monday first
+    by_target: tuple[tuple[str, int], ...] = ()  # default | rule:N | split:N
+    by_outcome: tuple[tuple[str, int], ...] = ()  # redirected | password_page | gone
 
 
 @dataclass(frozen=True)
@@ -83,17 +112,28 @@ class ScanCounts:
     last_scan_at: datetime | None
 
 
-def fetch_stats(store: StatsSource, qr_id: str, start: date, end: date) -> QrStats:
-    """Stats for the UTC days start..end, both included (blocking: run in a worker thread)."""
+def fetch_stats(store: StatsSource, qr_id: str, start: date, end: date, tz: str = "UTC") -> QrStats:
+    """Stats for the UTC days start..end, both included; hours and weekdays in `tz`
+    (an IANA name the caller has checked). Blocking: run it in a worker thread."""
     stop = datetime.combine(end + timedelta(days=1), datetime.min.time())
     window = {"qr_id": qr_id, "start": _timestamp(start), "stop": _timestamp(stop)}
     days = {"qr_id": qr_id, "first": start.isoformat(), "last": end.isoformat()}
-    totals, day_rows, maps = store.query_many(
-        [(TOTALS_SQL, window), (DAYS_SQL, days), (BREAKDOWNS_SQL, days)]
+    totals, day_rows, maps, hours = store.query_many(
+        [
+            (TOTALS_SQL, window),
+            (DAYS_SQL, days),
+            (BREAKDOWNS_SQL, days),
+            (HOURS_SQL, {**days, "tz": tz}),
+        ]
     )
     [(total, unique)] = totals or [(0, 0)]
     by_day = tuple(sorted((day, int(n), int(u)) for day, n, u in day_rows if n))
-    countries, cities, devices, browsers, systems = maps[0] if maps else ({},) * 5
+    (countries, cities, devices, browsers, systems, bots, referrers, languages, targets,
+     outcomes) = maps[0] if maps else ({}, {}, {}, {}, {}, 0, {}, {}, {}, {})  # fmt: skip
+    by_hour, by_weekday = [0] * 24, [0] * 7
+    for hour, weekday, scans in hours:
+        by_hour[int(hour)] += int(scans)
+        by_weekday[int(weekday) - 1] += int(scans)
     return QrStats(
         total_scans=int(total),
         unique_scans=int(unique),
@@ -104,6 +144,13 @@ def fetch_stats(store: StatsSource, qr_id: str, start: date, end: date) -> QrSta
         by_device=_ranked(devices),
         by_browser=_ranked(browsers),
         by_os=_ranked(systems),
+        bot_scans=int(bots or 0),
+        by_referrer=_ranked(referrers, empty=DIRECT),
+        by_language=_ranked(languages),
+        by_hour=tuple(by_hour),
+        by_weekday=tuple(by_weekday),
+        by_target=_ranked(targets, empty=DEFAULT_TARGET),
+        by_outcome=_ranked(outcomes),
     )
 
 
@@ -125,11 +172,13 @@ def _known(key: str) -> str:
     return key or UNKNOWN  # "" and "unknown" are one and the same key
 
 
-def _ranked(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
+def _ranked(counts: dict[str, int], empty: str = UNKNOWN) -> tuple[tuple[str, int], ...]:
     merged: dict[str, int] = {}
     for key, scans in counts.items():
-        merged[_known(key)] = merged.get(_known(key), 0) + int(scans)
-    return tuple(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
+        name = key or empty
+        merged[name] = merged.get(name, 0) + int(scans)
+    ranked = ((key, scans) for key, scans in merged.items() if scans)
+    return tuple(sorted(ranked, key=lambda item: (-item[1], item[0])))
 
 
 def _ranked_cities(counts: dict[str, int]) -> tuple[tuple[str, str, int], ...]:
