@@ -9,8 +9,18 @@ from starlette.requests import Request
 
 from core.errors import MalformedRequest
 from core.generate_input import GenerateBody, Model, Strict, validate
+from core.link_input import UpdateBody
 
-__all__ = ["BulkBody", "DestinationBody", "EndpointBody", "GenerateBody", "parse_body", "validate"]
+__all__ = [
+    "BulkBody",
+    "DestinationBody",
+    "DomainBody",
+    "EndpointBody",
+    "GenerateBody",
+    "UpdateBody",
+    "parse_body",
+    "validate",
+]
 
 
 class BulkBody(Strict):
@@ -20,6 +30,10 @@ class BulkBody(Strict):
 
 class DestinationBody(Strict):
     url: str
+
+
+class DomainBody(Strict):
+    hostname: str
 
 
 class EndpointBody(Strict):

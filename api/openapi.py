@@ -7,7 +7,14 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from api.bodies import BulkBody, DestinationBody, EndpointBody, GenerateBody
+from api.bodies import (
+    BulkBody,
+    DestinationBody,
+    DomainBody,
+    EndpointBody,
+    GenerateBody,
+    UpdateBody,
+)
 
 _MODE: Literal["validation"] = "validation"
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -56,6 +63,9 @@ _DATES = [
     for name in ("from", "to")
 ]
 _ID = [{"name": "endpoint_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_DOMAIN = [{"name": "domain_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_TZ = [{"name": "tz", "in": "query", "required": False, "schema": {"type": "string"}}]
+_CSV = {"200": {"description": "one row per scan", "content": {"text/csv": {}}}}
 
 _PATHS: dict[str, Any] = {
     "/qr/generate": {
@@ -64,7 +74,15 @@ _PATHS: dict[str, Any] = {
     "/qr/bulk-generate": {
         "post": {"requestBody": _body("BulkBody"), "responses": _responses("200", "403", *_COMMON)}
     },
-    "/qr/{qr_id}": {"get": {"parameters": _QR_ID, "responses": _responses("200", "401", "404")}},
+    "/qr/{qr_id}": {
+        "get": {"parameters": _QR_ID, "responses": _responses("200", "401", "404")},
+        "patch": {
+            "parameters": _QR_ID,
+            "requestBody": _body("UpdateBody"),
+            "responses": _responses("200", "403", "404", "409", "503", *_COMMON),
+        },
+        "delete": {"parameters": _QR_ID, "responses": _responses("204", "401", "404", "503")},
+    },
     "/qr/{qr_id}/destination": {
         "patch": {
             "parameters": _QR_ID,
@@ -73,7 +91,30 @@ _PATHS: dict[str, Any] = {
         }
     },
     "/qr/{qr_id}/stats": {
-        "get": {"parameters": _QR_ID + _DATES, "responses": _responses("200", "401", "403", "404")}
+        "get": {
+            "parameters": _QR_ID + _DATES + _TZ,
+            "responses": _responses("200", "401", "403", "404", "422"),
+        }
+    },
+    "/qr/{qr_id}/scans.csv": {
+        "get": {
+            "parameters": _QR_ID + _DATES,
+            "responses": {**_responses("200", "401", "403", "404"), **_CSV},
+        }
+    },
+    "/refused-scans": {"get": {"parameters": _DATES, "responses": _responses("200", "401", "403")}},
+    "/domains": {
+        "post": {
+            "requestBody": _body("DomainBody"),
+            "responses": _responses("201", "403", "409", *_COMMON),
+        },
+        "get": {"responses": _responses("200", "401")},
+    },
+    "/domains/{domain_id}": {
+        "delete": {"parameters": _DOMAIN, "responses": _responses("204", "401", "404", "409")}
+    },
+    "/domains/{domain_id}/verify": {
+        "post": {"parameters": _DOMAIN, "responses": _responses("200", "401", "404", "409", "422")}
     },
     "/webhooks/scan-endpoints": {
         "post": {
@@ -89,7 +130,14 @@ _PATHS: dict[str, Any] = {
 
 
 def openapi_document() -> dict[str, Any]:
-    bodies: tuple[type[BaseModel], ...] = (GenerateBody, BulkBody, DestinationBody, EndpointBody)
+    bodies: tuple[type[BaseModel], ...] = (
+        GenerateBody,
+        BulkBody,
+        DestinationBody,
+        EndpointBody,
+        UpdateBody,
+        DomainBody,
+    )
     models = [(model, _MODE) for model in bodies]
     _, schemas = models_json_schema(models, ref_template="#/components/schemas/{model}")
     components = {**schemas.get("$defs", {}), "Error": _ERROR_SCHEMA}

@@ -89,3 +89,17 @@ def _pruned(value: Any) -> Any:
     if isinstance(value, list):
         return [_pruned(item) for item in value]
     return value
+
+
+class UpdateBody(LinkFields):
+    """PATCH /qr/{id}: only what is sent changes; `null` removes an option (docs/links.md)."""
+
+    destination: str | None = None
+    name: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        sent = {name: getattr(self, name) for name in ("destination", "name")}
+        return {
+            **{name: value for name, value in sent.items() if name in self.model_fields_set},
+            **self.link_changes(),
+        }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,9 +33,13 @@ class RecordingLinks:
     """A link publisher that remembers what the QR service announced."""
 
     published: list[LinkTarget] = field(default_factory=list)
+    domains: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     async def publish_change(self, target: LinkTarget) -> None:
         self.published.append(target)
+
+    async def publish_domain(self, hostname: str, *, stale_links: Sequence[str] = ()) -> None:
+        self.domains.append((hostname, tuple(stale_links)))
 
 
 async def set_destination(target: LinkTarget, destination: str) -> LinkTarget:
