@@ -78,13 +78,13 @@ def test_refusals_per_domain_for_their_owner(
 ) -> None:
     account = f"acct-{qr_id}"
     gone = {"account_id": account, "outcome": "gone", "destination": ""}
+    orphan = {"account_id": account, "outcome": "not_found", "domain": "go.brand.example"}
     store.insert(
         [
             make_row(qr_id, START, target="paused", **gone),
             make_row(qr_id, START + timedelta(days=1), target="paused", **gone),
             make_row(qr_id, START, target="deleted", domain="go.brand.example", **gone),
-            make_row("", START, short_code="Nope1234", target="unknown", account_id=account,
-                     outcome="not_found", domain="go.brand.example"),  # fmt: skip
+            make_row("", START, short_code="Nope1234", target="unknown", **orphan),
             make_row(qr_id, START, target="paused", is_bot=True, **gone),  # bots left out
             make_row(qr_id, START, account_id=account),  # a redirect is no refusal
             make_row(qr_id, START, target="paused", **{**gone, "account_id": "someone-else"}),
