@@ -65,7 +65,8 @@ async def test_patch_changes_only_what_is_sent_and_announces_it(api: Api) -> Non
     assert (view["forward_query"], view["has_password"], view["domain"]) == (True, False, None)
     announced = api.links.published[-1]
     assert announced.key == qr["short_code"]
-    assert announced.policy is not None and announced.policy.paused
+    assert announced.policy is not None
+    assert announced.policy.paused
     assert announced.options.max_scans == 50
     # null removes an option; what is not sent stays.
     removed = await _patch(api, qr["id"], {"rules": None, "expires_at": None, "utm": None}, headers)
@@ -85,7 +86,8 @@ async def test_the_password_is_hashed_write_only_and_removable(api: Api) -> None
     assert qr["has_password"] is True
     assert "open sesame" not in str(qr)
     stored = await QrCode.get(id=qr["id"])
-    assert stored.password_hash is not None and stored.password_hash.startswith("scrypt$")
+    assert stored.password_hash is not None
+    assert stored.password_hash.startswith("scrypt$")
     assert verify_password("open sesame", stored.password_hash)
     assert not verify_password("open sesame!", stored.password_hash)
     assert "open sesame" not in repr(api.links.published[-1])
@@ -169,7 +171,8 @@ async def test_static_codes_may_only_be_renamed(api: Api) -> None:
     headers = await api.key()
     created = (await api.post("/qr/generate", {"data": "plain text"}, headers)).json()
     renamed = await _patch(api, created["id"], {"name": "label"}, headers)
-    assert renamed.status_code == 200 and renamed.json()["name"] == "label"
+    assert renamed.status_code == 200
+    assert renamed.json()["name"] == "label"
     assert renamed.json()["paused"] is None
     refused = await _patch(api, created["id"], {"paused": True}, headers)
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "not_dynamic")
@@ -189,7 +192,8 @@ async def test_delete_is_soft_frees_the_slot_and_answers_404_after(api: Api) -> 
     announced = api.links.published[-1]
     assert (announced.short_code, announced.options.deleted) == (victim["short_code"], True)
     row = await QrCode.get(id=victim["id"])
-    assert row.deleted_at is not None and row.short_code == victim["short_code"]  # kept
+    assert row.deleted_at is not None
+    assert row.short_code == victim["short_code"]
     assert (await Account.get(id=account_id)).dynamic_qr_count == 4
     await asyncio.sleep(1.1)  # the key's 10/s bucket refills
     for response in (

@@ -95,8 +95,10 @@ async def test_upgrade_keeps_rows_and_makes_codes_unique_per_domain(
             id=new_id("dom"), account=account, slot=0, hostname="go.brand.example",
             verified_hostname="go.brand.example", token="t" * 32,
         )  # fmt: skip
-        fields = {"account": account, "type": "dynamic", "data": "x", "destination": "https://n.example/",
-                  "format": "png", "size": 512, "margin": 4, "error_correction": "M"}  # fmt: skip
+        fields: dict[str, Any] = {
+            "account": account, "type": "dynamic", "data": "x", "destination": "https://n.example/",
+            "format": "png", "size": 512, "margin": 4, "error_correction": "M",
+        }  # fmt: skip
         # The same code on another domain is a different link ...
         await QrCode.create(
             id=new_id("qr"), short_code="OldCode1", domain="go.brand.example", **fields

@@ -141,7 +141,8 @@ def test_a_split_is_sticky_per_visitor_and_follows_the_weights() -> None:
     assert first == again
     shares = Counter(first.values())
     assert set(shares) == {"split:0", "split:1", "split:2"}
-    assert 1900 < shares["split:0"] < 2300 and 450 < shares["split:1"] < 750
+    assert 1900 < shares["split:0"] < 2300
+    assert 450 < shares["split:1"] < 750
 
 
 def test_rules_come_before_the_split() -> None:
