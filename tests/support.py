@@ -50,3 +50,19 @@ async def set_destination(target: LinkTarget, destination: str) -> LinkTarget:
     return LinkTarget(
         qr.id, target.account_id, target.short_code, destination, version_of(qr.updated_at)
     )
+
+
+def write_test_geoip(path: Path) -> Path:
+    """A MaxMind-format City database of documentation ranges: 203.0.113.0/24 is Berlin (DE),
+    198.51.100.0/24 New York (US), 2001:db8::/32 France without a city."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoIP2-City")
+    berlin = {"country": {"iso_code": "DE"}, "city": {"names": {"en": "Berlin"}}}
+    new_york = {"country": {"iso_code": "US"}, "city": {"names": {"en": "New York"}}}
+    writer.insert_network(IPSet(["203.0.113.0/24"]), berlin)
+    writer.insert_network(IPSet(["198.51.100.0/24"]), new_york)
+    writer.insert_network(IPSet(["2001:db8::/32"]), {"country": {"iso_code": "FR"}})
+    writer.to_db_file(str(path))
+    return path
