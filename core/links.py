@@ -61,6 +61,7 @@ __all__ = [
     "decode_target",
     "domain_key",
     "encode_target",
+    "entry_of",
     "link_from_database",
     "link_key",
     "version_of",
@@ -205,6 +206,11 @@ async def link_from_database(key: str) -> LinkTarget | None:
     )
     if row is None or not row["destination"]:
         return None
+    return await entry_of(row)
+
+
+async def entry_of(row: dict[str, Any]) -> LinkTarget:
+    """The cached entry of a stored dynamic QR (LINK_COLUMNS), its scan count included."""
     return target_of(row, await _taken(row))
 
 

@@ -24,7 +24,7 @@ from core.config import Settings
 from core.destinations import check_destination, storable_text_problem
 from core.errors import Conflict, FieldProblem, Invalid, NotFound, Unavailable, invalid_field
 from core.link_options import link_columns
-from core.links import LINK_COLUMNS, LinkTarget, target_of
+from core.links import LINK_COLUMNS, LinkTarget, entry_of
 from core.models import Account, Domain, QrCode, is_id, new_id
 from core.qrviews import GeneratedQr, QrPage, QrView, decode_cursor, encode_cursor, to_view
 from core.quota import check_room, take_dynamic_slot, take_generations
@@ -162,7 +162,7 @@ class QrService:
     async def _announce(self, row: QrCode, *, created: bool = False) -> None:
         """Tell the redirectors; the row is already saved, so a failure is never a 500."""
         try:
-            await self._links.publish_change(_target(row))
+            await self._links.publish_change(await _target(row))
         except (RedisError, OSError) as exc:
             if created:
                 # No redirector can hold an older answer for a new code beyond its 1 s miss
@@ -284,7 +284,7 @@ async def _verified_domain(principal: Principal, hostname: str) -> str:
     return host
 
 
-def _target(row: QrCode) -> LinkTarget:
+async def _target(row: QrCode) -> LinkTarget:
     assert row.short_code is not None
     assert row.destination is not None
-    return target_of({name: getattr(row, name) for name in LINK_COLUMNS})
+    return await entry_of({name: getattr(row, name) for name in LINK_COLUMNS})
