@@ -116,7 +116,15 @@ class _Redirect:
         code: str = scope["path_params"]["short_code"]
         facts = _RequestFacts(scope["headers"])
         domain = self._hosts.domain_of(facts.host) if facts.host else ""
-        entry, owner = await self._find(domain, code) if SHORT_CODE_RE.match(code) else (None, None)
+        entry: LinkTarget | None = None
+        owner: DomainEntry | None = None
+        if not SHORT_CODE_RE.match(code):
+            pass
+        elif domain:
+            entry, owner = await self._on_domain(domain, code)
+        else:  # the base domain: one cache lookup
+            found = await self._resolver.resolve(code)
+            entry = found if type(found) is LinkTarget else None
         if entry is None and owner is None:
             await _send(send, 404, [(b"content-type", _HTML)], pages.NOT_FOUND)
             return
@@ -131,14 +139,13 @@ class _Redirect:
         else:
             await self._guarded(scope, receive, send, entry, entry.policy, facts, ip, visitor)
 
-    async def _find(self, domain: str, code: str) -> tuple[LinkTarget | None, DomainEntry | None]:
-        """The link, and for a custom domain its owner; (None, None) for an unknown host."""
-        owner = None
-        if domain:
-            found = await self._resolver.resolve(domain_key(domain))
-            if not isinstance(found, DomainEntry):
-                return None, None
-            owner = found
+    async def _on_domain(
+        self, domain: str, code: str
+    ) -> tuple[LinkTarget | None, DomainEntry | None]:
+        """The link and the custom domain's owner; (None, None) for an unknown host."""
+        owner = await self._resolver.resolve(domain_key(domain))
+        if not isinstance(owner, DomainEntry):
+            return None, None
         entry = await self._resolver.resolve(cache_key(domain, code))
         return (entry if isinstance(entry, LinkTarget) else None), owner
 

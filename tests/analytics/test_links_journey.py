@@ -50,7 +50,7 @@ WINDOWS = (
 )
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 BERLIN, NEW_YORK = "203.0.113.7", "198.51.100.7"
-DOMAIN = "go.brand.example"
+DOMAIN = "go.journey.example"  # the session's store is shared: nobody else uses this host
 
 
 class Unlimited:
