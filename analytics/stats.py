@@ -1,7 +1,7 @@
 """The numbers behind `GET /qr/{id}/stats` and the live `scanCount`, bots left out.
 
-Four short queries: the window's totals (distinct visitors need the raw rows of every
-day) over the QR's contiguous range of `scans`, then the days, the breakdowns and the
+Three short queries: the window's totals (distinct visitors need the raw rows of every
+day) over the QR's contiguous range of `scans`, then the days, and the breakdowns with the
 quarter-hour histogram (for hours and weekdays in any time zone) from the `scans_daily`
 rollup (see analytics.tables). Scans are human redirects: bots are counted apart
 (`bot_scans`), password pages and refusals only appear in `by_outcome`. A window is
@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
+
+from analytics.tables import BREAKDOWN_DIMENSIONS
 
 UNKNOWN = "unknown"
 DIRECT = "direct"  # the by_referrer key of scans that sent no Referer
@@ -48,24 +50,19 @@ WHERE {_DAYS}
 GROUP BY day
 """
 
+# Every breakdown is one map, keyed "<dimension>\t<value>" (analytics.tables); hours and
+# weekdays come from the quarter-hour histogram, each quarter of each UTC day placed in the
+# asked time zone (exact across DST) as the key weekday * 96 + local quarter.
+_MOMENT = "toDateTime(day, 'UTC') + quarter * 900"
+_LOCAL_QUARTER = (
+    f"(toDayOfWeek({_MOMENT}, 0, {{tz:String}}) - 1) * 96"
+    f" + intDiv(toHour({_MOMENT}, {{tz:String}}) * 60 + toMinute({_MOMENT}, {{tz:String}}), 15)"
+)
 BREAKDOWNS_SQL = f"""
-SELECT sumMap(by_country), sumMap(by_city), sumMap(by_device), sumMap(by_browser), sumMap(by_os),
-    sum(bot_scans), sumMap(by_referrer), sumMap(by_language), sumMap(by_target),
-    sumMap(by_outcome)
+SELECT sum(bot_scans), sumMap(breakdown),
+    sumMap(mapApply((quarter, scans) -> (toUInt16({_LOCAL_QUARTER}), scans), by_quarter))
 FROM $scans_daily
 WHERE {_DAYS}
-"""
-
-# Each quarter hour of each UTC day, placed in the asked time zone (exact across DST).
-HOURS_SQL = f"""
-SELECT toHour(moment, {{tz:String}}), toDayOfWeek(moment, 0, {{tz:String}}), sum(scans)
-FROM (
-    SELECT toDateTime(day, 'UTC') + quarter * 900 AS moment, scans
-    FROM $scans_daily
-    ARRAY JOIN mapKeys(by_quarter) AS quarter, mapValues(by_quarter) AS scans
-    WHERE {_DAYS}
-)
-GROUP BY 1, 2
 """
 
 _COUNTS = """
@@ -118,40 +115,46 @@ def fetch_stats(store: StatsSource, qr_id: str, start: date, end: date, tz: str 
     stop = datetime.combine(end + timedelta(days=1), datetime.min.time())
     window = {"qr_id": qr_id, "start": _timestamp(start), "stop": _timestamp(stop)}
     days = {"qr_id": qr_id, "first": start.isoformat(), "last": end.isoformat()}
-    totals, day_rows, maps, hours = store.query_many(
-        [
-            (TOTALS_SQL, window),
-            (DAYS_SQL, days),
-            (BREAKDOWNS_SQL, days),
-            (HOURS_SQL, {**days, "tz": tz}),
-        ]
+    totals, day_rows, maps = store.query_many(
+        [(TOTALS_SQL, window), (DAYS_SQL, days), (BREAKDOWNS_SQL, {**days, "tz": tz})]
     )
     [(total, unique)] = totals or [(0, 0)]
     by_day = tuple(sorted((day, int(n), int(u)) for day, n, u in day_rows if n))
-    (countries, cities, devices, browsers, systems, bots, referrers, languages, targets,
-     outcomes) = maps[0] if maps else ({}, {}, {}, {}, {}, 0, {}, {}, {}, {})  # fmt: skip
+    bots, breakdown, quarters = maps[0] if maps else (0, {}, {})
+    found = _split_dimensions(breakdown)
     by_hour, by_weekday = [0] * 24, [0] * 7
-    for hour, weekday, scans in hours:
-        by_hour[int(hour)] += int(scans)
-        by_weekday[int(weekday) - 1] += int(scans)
+    for key, scans in quarters.items():
+        weekday, quarter = divmod(int(key), 96)
+        by_hour[quarter // 4] += int(scans)
+        by_weekday[weekday] += int(scans)
     return QrStats(
         total_scans=int(total),
         unique_scans=int(unique),
         repeat_scans=int(total) - int(unique),
         by_day=by_day,
-        by_country=_ranked(countries),
-        by_city=_ranked_cities(cities),
-        by_device=_ranked(devices),
-        by_browser=_ranked(browsers),
-        by_os=_ranked(systems),
+        by_country=_ranked(found["by_country"]),
+        by_city=_ranked_cities(found["by_city"]),
+        by_device=_ranked(found["by_device"]),
+        by_browser=_ranked(found["by_browser"]),
+        by_os=_ranked(found["by_os"]),
         bot_scans=int(bots or 0),
-        by_referrer=_ranked(referrers, empty=DIRECT),
-        by_language=_ranked(languages),
+        by_referrer=_ranked(found["by_referrer"], empty=DIRECT),
+        by_language=_ranked(found["by_language"]),
         by_hour=tuple(by_hour),
         by_weekday=tuple(by_weekday),
-        by_target=_ranked(targets, empty=DEFAULT_TARGET),
-        by_outcome=_ranked(outcomes),
+        by_target=_ranked(found["by_target"], empty=DEFAULT_TARGET),
+        by_outcome=_ranked(found["by_outcome"]),
     )
+
+
+def _split_dimensions(breakdown: dict[str, int]) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {name: {} for name in BREAKDOWN_DIMENSIONS.values()}
+    for key, scans in breakdown.items():
+        prefix, _, value = key.partition("\t")
+        field = BREAKDOWN_DIMENSIONS.get(prefix)
+        if field is not None:
+            found[field][value] = found[field].get(value, 0) + int(scans)
+    return found
 
 
 def fetch_counts(store: StatsSource, qr_id: str, since: date = date(1970, 1, 1)) -> ScanCounts:

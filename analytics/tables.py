@@ -97,17 +97,49 @@ ALTER TABLE $scans
 
 # by_quarter: scans per quarter hour of the UTC day (0..95), so hours and weekdays can be
 # counted in any time zone, half- and quarter-hour offsets included.
+# bot_scans: bot redirects. breakdown: every breakdown of human redirects in ONE map, keyed
+# "<dimension>\t<value>" (dimensions in BREAKDOWN_DIMENSIONS): merging one map of ~200 keys
+# costs a fraction of merging one map per dimension (75 ms -> 14 ms per year of a QR, here).
+# by_quarter: scans per quarter hour of the UTC day (0..95), so hours and weekdays can be
+# counted in any time zone, half- and quarter-hour offsets included.
 _DAILY_V2 = """
 ALTER TABLE $scans_daily
     ADD COLUMN IF NOT EXISTS bot_scans SimpleAggregateFunction(sum, UInt64),
-    ADD COLUMN IF NOT EXISTS by_referrer SimpleAggregateFunction(sumMap, Map(String, UInt64)),
-    ADD COLUMN IF NOT EXISTS by_language SimpleAggregateFunction(sumMap, Map(String, UInt64)),
-    ADD COLUMN IF NOT EXISTS by_target SimpleAggregateFunction(sumMap, Map(String, UInt64)),
-    ADD COLUMN IF NOT EXISTS by_outcome SimpleAggregateFunction(sumMap, Map(String, UInt64)),
+    ADD COLUMN IF NOT EXISTS breakdown SimpleAggregateFunction(sumMap, Map(String, UInt64)),
     ADD COLUMN IF NOT EXISTS by_quarter SimpleAggregateFunction(sumMap, Map(UInt8, UInt64))
 """
 
+# The breakdown map's dimensions: key prefix -> the stats field it feeds.
+BREAKDOWN_DIMENSIONS = {
+    "c": "by_country",
+    "y": "by_city",  # the value is "city\tcountry"
+    "d": "by_device",
+    "b": "by_browser",
+    "o": "by_os",
+    "r": "by_referrer",
+    "l": "by_language",
+    "t": "by_target",
+    "x": "by_outcome",
+}
+
 QUARTER = "toUInt8(intDiv(toHour(scanned_at) * 60 + toMinute(scanned_at), 15))"
+
+
+def _breakdown(language: str, target: str) -> str:
+    """One scan's entries of the breakdown map (its outcome is added apart)."""
+    parts = {
+        "c": "toString(country)",
+        "y": "concat(toString(city), '\\t', toString(country))",
+        "d": "toString(device)",
+        "b": "toString(browser)",
+        "o": "toString(os)",
+        "r": "toString(referrer_host)",
+        "l": language,
+        "t": target,
+    }
+    pairs = ", ".join(f"concat('{key}\\t', {value}), toUInt64(1)" for key, value in parts.items())
+    return f"map({pairs})"
+
 
 # Human redirects feed the first wave's columns (legacy rows, outcome '', included); the
 # second wave's columns take rows that carry an outcome, legacy ones come by the backfill.
@@ -121,15 +153,15 @@ SELECT
     countIf(human) AS scans,
     uniqExactStateIf(cityHash64(visitor), human) AS visitors,
     sumMapIf(map(toString(country), toUInt64(1)), human) AS by_country,
-    sumMapIf(map(concat(toString(city), '\t', toString(country)), toUInt64(1)), human) AS by_city,
+    sumMapIf(map(concat(toString(city), '\\t', toString(country)), toUInt64(1)), human) AS by_city,
     sumMapIf(map(toString(device), toUInt64(1)), human) AS by_device,
     sumMapIf(map(toString(browser), toUInt64(1)), human) AS by_browser,
     sumMapIf(map(toString(os), toUInt64(1)), human) AS by_os,
     countIf(is_bot AND outcome = 'redirected') AS bot_scans,
-    sumMapIf(map(toString(referrer_host), toUInt64(1)), routed) AS by_referrer,
-    sumMapIf(map(toString(language), toUInt64(1)), routed) AS by_language,
-    sumMapIf(map(toString(target), toUInt64(1)), routed) AS by_target,
-    sumMapIf(map(toString(outcome), toUInt64(1)), NOT is_bot AND outcome != '') AS by_outcome,
+    mapAdd(
+        sumMapIf({_breakdown("toString(language)", "toString(target)")}, routed),
+        sumMapIf(map(concat('x\\t', toString(outcome)), toUInt64(1)), NOT is_bot AND outcome != '')
+    ) AS breakdown,
     sumMapIf(map({QUARTER}, toUInt64(1)), routed) AS by_quarter
 FROM $scans
 WHERE qr_id != ''
@@ -194,16 +226,15 @@ MIGRATIONS: tuple[str, ...] = (
 # stored before them (outcome ''): a fixed insert token and a deterministic order make a
 # repeated or interrupted run store each block once (the rollup deduplicates by token).
 _BACKFILL_V2 = f"""
-INSERT INTO $scans_daily
-    (qr_id, day, bot_scans, by_referrer, by_language, by_target, by_outcome, by_quarter)
+INSERT INTO $scans_daily (qr_id, day, bot_scans, breakdown, by_quarter)
 SELECT
     qr_id,
     toDate(scanned_at) AS day,
     countIf(is_bot) AS bot_scans,
-    sumMapIf(map(toString(referrer_host), toUInt64(1)), NOT is_bot) AS by_referrer,
-    sumMapIf(map('', toUInt64(1)), NOT is_bot) AS by_language,
-    sumMapIf(map('default', toUInt64(1)), NOT is_bot) AS by_target,
-    sumMapIf(map('redirected', toUInt64(1)), NOT is_bot) AS by_outcome,
+    mapAdd(
+        sumMapIf({_breakdown("''", "'default'")}, NOT is_bot),
+        sumMapIf(map('x\\tredirected', toUInt64(1)), NOT is_bot)
+    ) AS breakdown,
     sumMapIf(map({QUARTER}, toUInt64(1)), NOT is_bot) AS by_quarter
 FROM $scans
 WHERE outcome = '' AND qr_id != ''

@@ -8,7 +8,7 @@ decides every scan from its cache (docs/links.md has the shape). The compiled po
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -48,6 +48,7 @@ class LinkOptions:
 
 
 PLAIN = LinkOptions()
+_MAX_SERVED = 64
 
 
 def cache_key(domain: str, short_code: str) -> str:
@@ -77,6 +78,19 @@ class LinkTarget:
     @property
     def key(self) -> str:
         return cache_key(self.domain, self.short_code)
+
+    def served(self, destination: str) -> LinkTarget:
+        """This entry as a scan that went to `destination` records it (a rule's, a
+        variant's, "" for none); the few fixed ones are kept, as scans repeat them."""
+        if destination == self.destination:
+            return self
+        kept: dict[str, LinkTarget] = self.__dict__.setdefault("_served", {})
+        found = kept.get(destination)
+        if found is None:
+            found = replace(self, destination=destination)
+            if len(kept) < _MAX_SERVED:  # a forwarded query string makes each one new
+                kept[destination] = found
+        return found
 
     @cached_property
     def policy(self) -> LinkPolicy | None:

@@ -14,8 +14,10 @@ country, never pay for a GeoIP lookup.
 
 from __future__ import annotations
 
+import functools
+import operator
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -56,8 +58,10 @@ def os_key(family: str) -> str:
     return _OS_FAMILIES.get(family.lower(), "other")
 
 
+@functools.lru_cache(maxsize=4096)
 def primary_language(header: str) -> str:
-    """The visitor's most preferred language tag from Accept-Language, normalized ("de-AT")."""
+    """The visitor's most preferred language tag from Accept-Language, normalized ("de-AT").
+    Cached: a few headers make most requests."""
     best, best_q = "", 0.0
     for part in header[:512].split(","):
         tag, _, params = part.strip().partition(";")
@@ -96,8 +100,13 @@ def normalize_language(tag: str) -> str:
 
 
 class Visit(Protocol):
-    """What a rule may ask about one request; implementations compute each fact on demand."""
+    """What a rule may ask about one request; implementations compute each fact on demand.
 
+    `key` identifies the request's facts but the time: two visits with equal keys have equal
+    visitor, country, device, OS and language (a router may cache by it)."""
+
+    @property
+    def key(self) -> Hashable: ...
     @property
     def now(self) -> float: ...
     @property
@@ -134,6 +143,7 @@ class TimeWindow:
 @dataclass(frozen=True, slots=True)
 class Rule:
     location: str  # the destination with the link's UTM parameters applied
+    # Conditions left out (None) match everything.
     countries: frozenset[str] | None = None
     devices: frozenset[str] | None = None
     systems: frozenset[str] | None = None
@@ -150,6 +160,14 @@ class Rule:
         if self.languages is not None and not _language_matches(self.languages, visit.language):
             return False
         return self.window is None or self.window.contains(visit.now)
+
+    def needs(self) -> tuple[str, ...]:
+        """The `Visit` facts this rule reads ("now" for a time window)."""
+        asked = (
+            ("country", self.countries), ("device", self.devices), ("os", self.systems),
+            ("language", self.languages), ("now", self.window),
+        )  # fmt: skip
+        return tuple(name for name, condition in asked if condition is not None)
 
 
 def _language_matches(wanted: tuple[str, ...], language: str) -> bool:
@@ -170,9 +188,19 @@ class Decision:
     location: str = ""
 
 
+_GONE = {reason: Decision(GONE, reason) for reason in GONE_REASONS}
+_PASSWORD = Decision(PASSWORD_PAGE, "")
+_MAX_PROFILES = 512  # per policy; cleared when full (a minute's worth of time rules renews)
+
+
 @dataclass(frozen=True)
 class LinkPolicy:
-    """Everything about a link beyond its destination, compiled for the redirector."""
+    """Everything about a link beyond its destination, compiled for the redirector.
+
+    Which rule matches depends only on the facts the rules read, and a time window only on
+    the minute (time zones are whole minutes apart): the answer is kept per such profile, so
+    a link with many rules costs a few cached lookups per scan, not a walk through them all.
+    """
 
     location: str  # the destination with UTM parameters applied
     deleted: bool = False
@@ -184,6 +212,34 @@ class LinkPolicy:
     rules: tuple[Rule, ...] = ()
     split: tuple[Variant, ...] = ()
     split_total: int = 0
+    _routes: dict[object, int] = field(default_factory=dict, compare=False, repr=False)
+    _profile: Callable[[Visit], object] | None = field(default=None, compare=False, repr=False)
+    _targets: tuple[tuple[str, ...], tuple[str, ...]] = field(
+        default=((), ()), compare=False, repr=False
+    )
+    _timed: bool = field(default=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        names = (
+            tuple(f"rule:{n}" for n in range(len(self.rules))),
+            tuple(f"split:{n}" for n in range(len(self.split))),
+        )
+        object.__setattr__(self, "_targets", names)
+        needs = sorted({name for rule in self.rules for name in rule.needs()})
+        object.__setattr__(self, "_timed", "now" in needs)
+        facts = [name for name in needs if name != "now"]
+        read = operator.attrgetter(*facts) if facts else None
+        if "now" in needs:
+            object.__setattr__(
+                self, "_profile", lambda v: (read(v) if read else None, int(v.now // 60))
+            )
+        elif read is not None:
+            object.__setattr__(self, "_profile", read)
+
+    @property
+    def timed(self) -> bool:
+        """Some rule reads the clock: a route is good for its minute only."""
+        return self._timed
 
     def refusal(self, now: float) -> str | None:
         if self.deleted:
@@ -196,12 +252,26 @@ class LinkPolicy:
 
     def route(self, visit: Visit) -> tuple[str, str]:
         """(target, location) for a request that may be redirected."""
-        for index, rule in enumerate(self.rules):
-            if rule.matches(visit):
-                return f"rule:{index}", rule.location
+        if self.rules:
+            index = self._matching_rule(visit)
+            if index >= 0:
+                return self._targets[0][index], self.rules[index].location
         if self.split:
             return self._variant(visit)
         return DEFAULT_TARGET, self.location
+
+    def _matching_rule(self, visit: Visit) -> int:
+        if self._profile is None:  # rules that read nothing: the answer never changes
+            profile: object = None
+        else:
+            profile = self._profile(visit)
+        found = self._routes.get(profile)
+        if found is None:
+            found = next((i for i, rule in enumerate(self.rules) if rule.matches(visit)), -1)
+            if len(self._routes) >= _MAX_PROFILES:
+                self._routes.clear()
+            self._routes[profile] = found
+        return found
 
     def _variant(self, visit: Visit) -> tuple[str, str]:
         # crc32 of the visitor is stable across processes and restarts (hash() is not).
@@ -209,20 +279,34 @@ class LinkPolicy:
         for index, variant in enumerate(self.split):
             point -= variant.weight
             if point < 0:
-                return f"split:{index}", variant.location
-        return f"split:{len(self.split) - 1}", self.split[-1].location
+                return self._targets[1][index], variant.location
+        return self._targets[1][-1], self.split[-1].location
 
 
-def decide(policy: LinkPolicy, visit: Visit, *, unlocked: bool = False) -> Decision:
+Router = Callable[["LinkPolicy", Visit], Decision]
+
+
+def route(policy: LinkPolicy, visit: Visit) -> Decision:
+    """Where a request that may be redirected goes (a rule, a variant, the destination)."""
+    target, location = policy.route(visit)
+    return Decision(REDIRECTED, target, location)
+
+
+def decide(
+    policy: LinkPolicy, visit: Visit, *, unlocked: bool = False, router: Router = route
+) -> Decision:
+    """`router` may be a cache in front of `route`: for one visitor and request profile its
+    answer only changes with the policy or the minute (see LinkPolicy)."""
     reason = policy.refusal(visit.now)
     if reason is not None:
-        return Decision(GONE, reason)
+        return _GONE[reason]
     if policy.password_hash is not None and not unlocked:
-        return Decision(PASSWORD_PAGE, "")
-    target, location = policy.route(visit)
+        return _PASSWORD
+    routed = router(policy, visit)
     if policy.forward_query and visit.query:
-        location = merge_query(location, parse_qsl(visit.query, keep_blank_values=True))
-    return Decision(REDIRECTED, target, location)
+        query = parse_qsl(visit.query, keep_blank_values=True)
+        return Decision(REDIRECTED, routed.target, merge_query(routed.location, query))
+    return routed
 
 
 def merge_query(url: str, params: Sequence[tuple[str, str]]) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import parse_qsl, quote
 
@@ -45,6 +45,7 @@ from redirector.counters import ScanLimits
 from redirector.facts import Lookups, RequestVisit
 from redirector.hosts import HostRouter, hostname
 from redirector.recorder import RawScan
+from redirector.routes import RouteCache
 from redirector.visitor import COOKIE_NAME, Visitor, VisitorIdentifier
 
 NO_STORE = {"cache-control": "no-store"}
@@ -71,6 +72,7 @@ class LinkGuards:
     lookups: Lookups = field(default_factory=lambda: Lookups(_nowhere, parse_agent))
     limits: ScanLimits = field(default_factory=lambda: ScanLimits(None))
     attempts: PasswordAttempts = field(default_factory=lambda: PasswordAttempts(None))
+    routes: RouteCache = field(default_factory=RouteCache)
 
 
 def _nowhere(ip: str) -> tuple[str, str]:
@@ -185,14 +187,13 @@ class _Redirect:
             await self._finish(scope, send, 405, [(b"allow", b"GET, HEAD")], b"", visitor, None)
             return
         visit = RequestVisit(
-            self._guards.lookups, now=now, visitor=visitor.id,
-            query=scope["query_string"].decode("latin-1"), ip=ip, user_agent=facts.user_agent,
-            accept_language=facts.accept_language,
+            self._guards.lookups, (entry.key, entry.version), now, visitor.id,
+            scope["query_string"].decode("latin-1"), ip, facts.user_agent, facts.accept_language,
         )  # fmt: skip
         unlocked, refusal = False, None
         if method == "POST" and policy.refusal(now) is None:
             unlocked, refusal = await self._unlock(receive, entry, policy, ip)
-        decision = decide(policy, visit, unlocked=unlocked)
+        decision = decide(policy, visit, unlocked=unlocked, router=self._guards.routes)
         if (
             decision.outcome == REDIRECTED
             and policy.max_scans is not None
@@ -201,13 +202,8 @@ class _Redirect:
         ):
             decision = Decision(GONE, "exhausted")
         status, headers, body = _response(decision, scope, refusal)
-        served = (
-            entry
-            if decision.location == entry.destination
-            else replace(entry, destination=decision.location)
-        )
         scan = RawScan(
-            now, served, visitor.id, ip, facts.user_agent, facts.referer,
+            now, entry.served(decision.location), visitor.id, ip, facts.user_agent, facts.referer,
             facts.accept_language, decision.target, decision.outcome,
         )  # fmt: skip
         await self._finish(scope, send, status, headers, body, visitor, scan)

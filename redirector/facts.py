@@ -8,7 +8,7 @@ Accept-Language header), so repeated visitors cost a dictionary hit.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Protocol
 
 from core.routing import os_key, primary_language
@@ -39,7 +39,7 @@ class Lookups:
         self.agent = functools.lru_cache(maxsize=4096)(
             lambda ua: _safe_pair(lambda: _device_and_os(parse_agent(ua)))
         )
-        self.language = functools.lru_cache(maxsize=4096)(primary_language)
+        self.language = primary_language  # cached where it is defined
 
 
 def _device_and_os(agent: _Agent) -> tuple[str, str]:
@@ -63,21 +63,12 @@ def _safe_pair(call: Callable[[], tuple[str, str]]) -> tuple[str, str]:
 class RequestVisit:
     """`core.routing.Visit` for one request."""
 
-    __slots__ = (
-        "_accept_language",
-        "_agent",
-        "_ip",
-        "_lookups",
-        "_user_agent",
-        "now",
-        "query",
-        "visitor",
-    )
+    __slots__ = ("_agent", "_lookups", "key", "now", "query")
 
     def __init__(
         self,
         lookups: Lookups,
-        *,
+        link: Hashable,
         now: float,
         visitor: str,
         query: str,
@@ -86,9 +77,28 @@ class RequestVisit:
         accept_language: str,
     ) -> None:
         self._lookups = lookups
-        self.now, self.visitor, self.query = now, visitor, query
-        self._ip, self._user_agent, self._accept_language = ip, user_agent, accept_language
+        self.now, self.query = now, query
+        # What the facts follow from, with the link (its key and version) for route caches.
+        self.key: tuple[Hashable, str, str, str, str] = (
+            link, visitor, ip, user_agent, accept_language,
+        )  # fmt: skip
         self._agent: tuple[str, str] | None = None
+
+    @property
+    def visitor(self) -> str:
+        return self.key[1]
+
+    @property
+    def _ip(self) -> str:
+        return self.key[2]
+
+    @property
+    def _user_agent(self) -> str:
+        return self.key[3]
+
+    @property
+    def _accept_language(self) -> str:
+        return self.key[4]
 
     @property
     def country(self) -> str:

@@ -37,6 +37,10 @@ class Visit:
     os: str = "ios"
     language: str = "de-DE"
 
+    @property
+    def key(self) -> tuple[str, ...]:
+        return (self.visitor, self.country, self.device, self.os, self.language)
+
 
 def policy(destination: str = "https://d.example/", **options: Any) -> LinkPolicy:
     compiled = compile_policy(destination, **options)
