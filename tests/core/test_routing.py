@@ -198,3 +198,16 @@ def test_helpers() -> None:
     for bad in ("8:30", "24:01", "12:60", "ab:cd", "1230"):
         with pytest.raises(ValueError):  # noqa: PT011
             minute_of_day(bad)
+
+
+def test_a_policy_remembers_answers_per_profile_but_never_across_minutes() -> None:
+    timed = policy(rules=[rule("https://t.example/", time={"from": "11:30", "to": "11:31",
+                                                             "tz": "Europe/Berlin"})])  # fmt: skip
+    assert timed.timed
+    assert [decide(timed, Visit(now=WEDNESDAY + s)).target for s in (0, 30, 59, 60, 61)] == [
+        "rule:0", "rule:0", "rule:0", "default", "default",
+    ]  # fmt: skip
+    by_country = policy(rules=[rule("https://de.example/", country=["DE"])])
+    assert not by_country.timed
+    answers = [decide(by_country, Visit(country=c)).target for c in ("DE", "US", "DE", "US")]
+    assert answers == ["rule:0", "default", "rule:0", "default"]
