@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -70,21 +71,21 @@ def test_a_smart_link_on_qrmint_serve(served: Served) -> None:  # noqa: F811
         ]  # fmt: skip
 
 
-def _stats(client: httpx.Client, qr_id: str, expected: int) -> dict[str, object]:
+def _stats(client: httpx.Client, qr_id: str, expected: int) -> dict[str, Any]:
     deadline = time.monotonic() + 20
     while True:
-        body: dict[str, object] = client.get(f"/qr/{qr_id}/stats").json()
-        outcomes = sum(item["scans"] for item in body["by_outcome"])  # type: ignore[attr-defined]
+        body: dict[str, Any] = client.get(f"/qr/{qr_id}/stats").json()
+        outcomes = sum(item["scans"] for item in body["by_outcome"])
         if (body["total_scans"], outcomes) == (expected, 5) or time.monotonic() > deadline:
             return body
         time.sleep(0.3)
 
 
-def _refused(client: httpx.Client, expected: int) -> dict[str, object]:
+def _refused(client: httpx.Client, expected: int) -> dict[str, Any]:
     deadline = time.monotonic() + 20
     while True:
-        body: dict[str, object] = client.get("/refused-scans").json()
+        body: dict[str, Any] = client.get("/refused-scans").json()
         domains = body["domains"]
-        if (domains and domains[0]["refused_scans"] == expected) or time.monotonic() > deadline:  # type: ignore[index]
+        if (domains and domains[0]["refused_scans"] == expected) or time.monotonic() > deadline:
             return body
         time.sleep(0.3)
