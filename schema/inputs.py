@@ -135,8 +135,20 @@ class SplitVariantInput:
     weight: int
 
 
+@strawberry.input(description="Dynamic link options (docs/links.md); see generateQr and updateQr.")
+class LinkOptionsInput:
+    paused: bool | None = strawberry.UNSET
+    expires_at: datetime | None = strawberry.UNSET
+    max_scans: int | None = strawberry.UNSET
+    password: str | None = strawberry.field(default=strawberry.UNSET, description="write-only")
+    forward_query: bool | None = strawberry.UNSET
+    utm: UtmInput | None = strawberry.UNSET
+    rules: list[LinkRuleInput] | None = strawberry.UNSET
+    split: list[SplitVariantInput] | None = strawberry.UNSET
+
+
 @strawberry.input(description="The REST generate body (POST /qr/generate) in camelCase.")
-class GenerateQrInput:
+class GenerateQrInput(LinkOptionsInput):
     data: str = strawberry.field(
         description="static: encoded as is; dynamic: the destination (http/https only)"
     )
@@ -147,16 +159,8 @@ class GenerateQrInput:
     error_correction: ErrorCorrection = ErrorCorrection.M
     name: str | None = None
     style: StyleInput | None = strawberry.UNSET
-    # Dynamic codes only (docs/links.md).
+    # Dynamic codes only (docs/links.md), with the link options.
     domain: str | None = strawberry.UNSET
-    paused: bool | None = strawberry.UNSET
-    expires_at: datetime | None = strawberry.UNSET
-    max_scans: int | None = strawberry.UNSET
-    password: str | None = strawberry.UNSET
-    forward_query: bool | None = strawberry.UNSET
-    utm: UtmInput | None = strawberry.UNSET
-    rules: list[LinkRuleInput] | None = strawberry.UNSET
-    split: list[SplitVariantInput] | None = strawberry.UNSET
 
 
 def plain(value: object) -> Any:
@@ -189,17 +193,9 @@ def item_spec(index: int, value: GenerateQrInput) -> GenerateSpec:
 @strawberry.input(
     description="PATCH /qr/{id} in camelCase: only what is given changes; null removes."
 )
-class UpdateQrInput:
+class UpdateQrInput(LinkOptionsInput):
     destination: str | None = strawberry.UNSET
     name: str | None = strawberry.UNSET
-    paused: bool | None = strawberry.UNSET
-    expires_at: datetime | None = strawberry.UNSET
-    max_scans: int | None = strawberry.UNSET
-    password: str | None = strawberry.UNSET
-    forward_query: bool | None = strawberry.UNSET
-    utm: UtmInput | None = strawberry.UNSET
-    rules: list[LinkRuleInput] | None = strawberry.UNSET
-    split: list[SplitVariantInput] | None = strawberry.UNSET
 
 
 def update_changes(value: UpdateQrInput) -> dict[str, Any]:
