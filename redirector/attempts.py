@@ -8,10 +8,14 @@ guesser could simply drop. Shared through Redis when configured, else per proces
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 LIMIT = 10
 WINDOW_SECONDS = 300
@@ -47,8 +51,16 @@ class PasswordAttempts:
     async def reserve(self, key: str) -> int:
         """0 when an attempt may be made, else the seconds until one may."""
         if self._script is not None:
-            wait = int(await self._script(keys=[KEY_PREFIX + key], args=[LIMIT, WINDOW_SECONDS]))
-            return max(wait, 1) if wait else 0
+            try:
+                wait = int(
+                    await self._script(keys=[KEY_PREFIX + key], args=[LIMIT, WINDOW_SECONDS])
+                )
+                return max(wait, 1) if wait else 0
+            except (RedisError, OSError) as exc:  # count in this process meanwhile
+                log.warning("password attempts: redis unavailable (%s)", exc)
+        return self._reserve_local(key)
+
+    def _reserve_local(self, key: str) -> int:
         now = time.monotonic()
         started, count = self._local.pop(key, (now, 0))
         if now - started >= WINDOW_SECONDS:
@@ -64,8 +76,11 @@ class PasswordAttempts:
     async def release(self, key: str) -> None:
         """The attempt was right: it does not count."""
         if self._release is not None:
-            await self._release(keys=[KEY_PREFIX + key])
-            return
+            try:
+                await self._release(keys=[KEY_PREFIX + key])
+                return
+            except (RedisError, OSError) as exc:
+                log.warning("password attempts: redis unavailable (%s)", exc)
         found = self._local.get(key)
         if found is not None:
             self._local[key] = (found[0], max(0, found[1] - 1))

@@ -15,6 +15,7 @@ import logging
 from contextlib import suppress
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 from tortoise.exceptions import IntegrityError
 
 from core.links import LinkTarget
@@ -41,30 +42,30 @@ class ScanLimits:
     def __init__(self, redis: aioredis.Redis | None, *, flush_interval: float = 1.0) -> None:
         self._redis = redis
         self._script = redis.register_script(_TAKE) if redis is not None else None
-        self._local: dict[str, int] = {}
+        self._seen: dict[str, int] = {}  # the highest count this process has seen, per link
         self._dirty: dict[str, int] = {}
         self._flush_interval = flush_interval
         self._task: asyncio.Task[None] | None = None
 
     async def take(self, target: LinkTarget, limit: int) -> bool:
         """Count one redirect of `target`; False when its `limit` is already reached."""
+        seen = max(target.taken, self._seen.get(target.qr_id, 0))
+        taken = None
         if self._script is not None:
-            taken = int(
-                await self._script(keys=[KEY_PREFIX + target.qr_id], args=[target.taken, limit])
-            )
-        else:
-            taken = self._take_local(target, limit)
+            try:
+                key = KEY_PREFIX + target.qr_id
+                taken = int(await self._script(keys=[key], args=[seen, limit]))
+            except (RedisError, OSError) as exc:
+                # A redirect must not fail with Redis: count here until it is back (exact
+                # for this process; docs/links.md says what that means across processes).
+                log.warning("max_scans: redis unavailable, counting in this process (%s)", exc)
+        if taken is None:
+            taken = -1 if seen >= limit else seen + 1
         if taken < 0:
             return False
+        self._seen[target.qr_id] = max(taken, self._seen.get(target.qr_id, 0))
         self._dirty[target.qr_id] = max(taken, self._dirty.get(target.qr_id, 0))
         return True
-
-    def _take_local(self, target: LinkTarget, limit: int) -> int:
-        taken = max(self._local.get(target.qr_id, 0), target.taken)
-        if taken >= limit:
-            return -1
-        self._local[target.qr_id] = taken + 1
-        return taken + 1
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="scan-limits-flush")
