@@ -75,16 +75,23 @@ class LinkTarget:
     # Redirects a max_scans link had served when the entry was read (seeds a lost counter).
     taken: int = 0
 
-    @property
+    @cached_property
     def key(self) -> str:
         return cache_key(self.domain, self.short_code)
+
+    @cached_property
+    def identity(self) -> tuple[str, int]:
+        """This entry's link and version: what a cached answer about it must match."""
+        return self.key, self.version
 
     def served(self, destination: str) -> LinkTarget:
         """This entry as a scan that went to `destination` records it (a rule's, a
         variant's, "" for none); the few fixed ones are kept, as scans repeat them."""
         if destination == self.destination:
             return self
-        kept: dict[str, LinkTarget] = self.__dict__.setdefault("_served", {})
+        kept: dict[str, LinkTarget] | None = self.__dict__.get("_served")
+        if kept is None:
+            kept = self.__dict__["_served"] = {}
         found = kept.get(destination)
         if found is None:
             found = replace(self, destination=destination)

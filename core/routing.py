@@ -293,7 +293,7 @@ def route(policy: LinkPolicy, visit: Visit) -> Decision:
 
 
 def decide(
-    policy: LinkPolicy, visit: Visit, *, unlocked: bool = False, router: Router = route
+    policy: LinkPolicy, visit: Visit, unlocked: bool = False, router: Router = route
 ) -> Decision:
     """`router` may be a cache in front of `route`: for one visitor and request profile its
     answer only changes with the policy or the minute (see LinkPolicy)."""

@@ -186,14 +186,15 @@ class _Redirect:
         if method == "POST" and policy.password_hash is None:
             await self._finish(scope, send, 405, [(b"allow", b"GET, HEAD")], b"", visitor, None)
             return
+        query = scope["query_string"]
         visit = RequestVisit(
-            self._guards.lookups, (entry.key, entry.version), now, visitor.id,
-            scope["query_string"].decode("latin-1"), ip, facts.user_agent, facts.accept_language,
+            self._guards.lookups, entry.identity, now, visitor.id,
+            query.decode("latin-1") if query else "", ip, facts.user_agent, facts.accept_language,
         )  # fmt: skip
         unlocked, refusal = False, None
         if method == "POST" and policy.refusal(now) is None:
             unlocked, refusal = await self._unlock(receive, entry, policy, ip)
-        decision = decide(policy, visit, unlocked=unlocked, router=self._guards.routes)
+        decision = decide(policy, visit, unlocked, self._guards.routes)
         if (
             decision.outcome == REDIRECTED
             and policy.max_scans is not None
