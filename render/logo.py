@@ -96,7 +96,9 @@ def _open_bitmap(raw: bytes, kind: LogoKind) -> Image.Image:
         raise
     except UnidentifiedImageError:
         raise LogoProblem("is not a PNG, JPEG or SVG image") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise LogoProblem("declares more than 4096x4096 px") from None
+    except (OSError, ValueError, SyntaxError) as exc:
         raise LogoProblem(f"could not be decoded ({exc})") from None
     return image
 

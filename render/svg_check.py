@@ -13,11 +13,12 @@ import base64
 import binascii
 import io
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 MAX_ELEMENTS = 5_000  # elements as written
 MAX_EXPANDED = 20_000  # elements drawn once every reference is followed
@@ -161,9 +162,13 @@ def _check_embedded_image(uri: str, document: _Document) -> None:
                          "(SVG inside SVG is refused)")  # fmt: skip
     try:
         raw = base64.b64decode("".join(payload.split()), validate=True)
-        with Image.open(io.BytesIO(raw), formats=["PNG", "JPEG", "GIF", "WEBP"]) as image:
-            width, height = image.size
-    except (binascii.Error, ValueError, OSError, UnidentifiedImageError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw), formats=["PNG", "JPEG", "GIF", "WEBP"]) as image:
+                width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise SvgProblem("embeds an image over 4096x4096 px") from None
+    except (binascii.Error, ValueError, OSError, SyntaxError):
         raise SvgProblem("embeds an image that cannot be read") from None
     if width * height > MAX_EMBEDDED_PIXELS or width < 1 or height < 1:
         raise SvgProblem(f"embeds a {width}x{height} px image; at most 4096x4096")
