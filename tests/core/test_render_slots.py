@@ -56,16 +56,16 @@ async def test_at_most_n_run_and_the_rest_wait_then_beyond_the_queue_is_503() ->
 async def test_a_bulk_is_admitted_once_and_its_items_queue_for_threads() -> None:
     slots = RenderSlots(2, waiting_per_slot=0)  # room for exactly 2 admitted requests
     async with slots.admission():
-        results = []
+        results: list[int] = []
         async with anyio.create_task_group() as group:
             for index in range(10):  # 10 items of one bulk: never refused
-                group.start_soon(lambda i=index: _collect(slots, results, i))
+                group.start_soon(_collect, slots, results, index)
         assert sorted(results) == list(range(10))
         assert slots.admitted == 1
 
 
 async def _collect(slots: RenderSlots, results: list[int], index: int) -> None:
-    results.append(await slots.run(lambda: index))
+    results.append(await slots.run(lambda: index))  # type: ignore[misc]
 
 
 async def test_an_error_in_the_work_frees_the_slot() -> None:
