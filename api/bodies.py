@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
+from core import jsonbody
 from core.errors import MalformedRequest
 from core.generate_input import GenerateBody, Model, Strict, validate
 
@@ -35,9 +35,9 @@ async def read_json(request: Request) -> Any:
         )
     body = await request.body()
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise MalformedRequest("The request body is not valid JSON.") from None
+        return jsonbody.loads(body)
+    except jsonbody.JsonProblem as problem:
+        raise MalformedRequest(str(problem)) from None
 
 
 async def parse_body(request: Request, model: type[Model]) -> Model:

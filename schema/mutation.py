@@ -1,4 +1,9 @@
-"""Mutation root: each field is one service call between input and output translation."""
+"""Mutation root: each field is one service call between input and output translation.
+
+Payloads are nullable (the contract prints them non-null): each mutation is charged a
+rate-limit token, and a refused or failed one must not null its siblings' results, so a
+client that aliases several mutations always learns what was created. See docs/limits.md.
+"""
 
 from __future__ import annotations
 
@@ -26,26 +31,26 @@ Ctx = Info[GraphQLContext, None]
 @strawberry.type
 class Mutation:
     @mutation("Generate one QR code (POST /qr/generate).")
-    async def generate_qr(self, info: Ctx, input: GenerateQrInput) -> GeneratedQr:
+    async def generate_qr(self, info: Ctx, input: GenerateQrInput) -> GeneratedQr | None:
         result = await services_of(info).qr.generate(principal_of(info), to_spec(input))
         return generated_qr(result)
 
     @mutation("1..50 items, ultra or mega; each item succeeds or fails alone.")
     async def bulk_generate_qrs(
         self, info: Ctx, items: list[GenerateQrInput]
-    ) -> BulkGenerateResult:
+    ) -> BulkGenerateResult | None:
         found = await bulk_generate(services_of(info).qr, principal_of(info), items, item_spec)
         return bulk_result(found)
 
     @mutation("Point a dynamic QR code elsewhere; the next scan goes there.")
-    async def update_qr_destination(self, info: Ctx, id: strawberry.ID, url: str) -> QrCode:
+    async def update_qr_destination(self, info: Ctx, id: strawberry.ID, url: str) -> QrCode | None:
         view = await services_of(info).qr.update_destination(principal_of(info), str(id), url)
         return qr_code(view)
 
     @mutation("Mega tier; the answer is the only time `secret` is shown.")
     async def register_scan_endpoint(
         self, info: Ctx, url: str, description: str | None = strawberry.UNSET
-    ) -> RegisteredScanEndpoint:
+    ) -> RegisteredScanEndpoint | None:
         principal = principal_of(info)
         registered = await register_endpoint(
             services_of(info).settings,
@@ -57,7 +62,7 @@ class Mutation:
         return registered_endpoint(registered)
 
     @mutation("Delete a scan endpoint; someone else's or unknown: not_found.")
-    async def delete_scan_endpoint(self, info: Ctx, id: strawberry.ID) -> bool:
+    async def delete_scan_endpoint(self, info: Ctx, id: strawberry.ID) -> bool | None:
         principal = principal_of(info)
         await delete_endpoint(principal.tier, principal.account_id, str(id))
         return True
