@@ -64,9 +64,7 @@ class GraphQLContext:
         principal = self.principal
         if principal is None:
             return  # principal_of refuses the field itself
-        decision = await self.services.limiter.hit(
-            principal.key_id, principal.tier.rate_per_second
-        )
+        decision = await self.services.limiter.hit(principal.key_id, principal.tier.rate_per_second)
         self._record(decision)
         if not decision.allowed:
             raise refused(decision)

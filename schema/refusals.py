@@ -58,7 +58,7 @@ def refusal(exc: HTTPException) -> DomainError:
         return MalformedRequest(str(cause.problem))
     if isinstance(cause, json.JSONDecodeError) or exc.reason == "Unsupported content type":
         return MalformedRequest(
-            "The body must be JSON ({\"query\": …, \"variables\": {…}}) sent as "
+            'The body must be JSON ({"query": …, "variables": {…}}) sent as '
             "Content-Type: application/json."
         )
     if isinstance(cause, InvalidOperationTypeError):
