@@ -91,10 +91,14 @@ async def _send(ws: ClientConnection, message: Any) -> None:
 
 async def _closed_with(ws: ClientConnection) -> int:
     with pytest.raises(ConnectionClosed) as closed:
-        for _ in range(100):
-            await asyncio.wait_for(ws.recv(), 10)
+        await _drain(ws)
     assert closed.value.rcvd is not None
     return closed.value.rcvd.code
+
+
+async def _drain(ws: ClientConnection) -> None:
+    for _ in range(100):
+        await asyncio.wait_for(ws.recv(), 10)
 
 
 async def _bad_key_code(server: Server) -> int:
