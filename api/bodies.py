@@ -10,7 +10,15 @@ from core import jsonbody
 from core.errors import MalformedRequest
 from core.generate_input import GenerateBody, Model, Strict, validate
 
-__all__ = ["BulkBody", "DestinationBody", "EndpointBody", "GenerateBody", "parse_body", "validate"]
+__all__ = [
+    "BulkBody",
+    "DestinationBody",
+    "EndpointBody",
+    "EndpointPatch",
+    "GenerateBody",
+    "parse_body",
+    "validate",
+]
 
 
 class BulkBody(Strict):
@@ -25,6 +33,10 @@ class DestinationBody(Strict):
 class EndpointBody(Strict):
     url: str
     description: str | None = None
+
+
+class EndpointPatch(Strict):
+    enabled: bool
 
 
 async def read_json(request: Request) -> Any:

@@ -11,8 +11,13 @@ import strawberry
 from strawberry.types import Info
 
 from core.bulk import bulk_generate
-from core.webhooks.service import delete_endpoint, register_endpoint
-from schema.account_types import RegisteredScanEndpoint, registered_endpoint
+from core.webhooks.service import delete_endpoint, register_endpoint, set_endpoint_enabled
+from schema.account_types import (
+    RegisteredScanEndpoint,
+    ScanEndpoint,
+    registered_endpoint,
+    scan_endpoint,
+)
 from schema.context import GraphQLContext, principal_of, services_of
 from schema.fields import mutation
 from schema.inputs import GenerateQrInput, item_spec, to_spec
@@ -61,8 +66,18 @@ class Mutation:
         )
         return registered_endpoint(registered)
 
-    @mutation("Delete a scan endpoint; someone else's or unknown: not_found.")
-    async def delete_scan_endpoint(self, info: Ctx, id: strawberry.ID) -> bool | None:
+    @mutation(
+        "Turn a scan endpoint on (mega tier; clears its failure history) or off (any tier) "
+        "(PATCH /webhooks/scan-endpoints/{id})."
+    )
+    async def update_scan_endpoint(
+        self, info: Ctx, id: strawberry.ID, enabled: bool
+    ) -> ScanEndpoint | None:
         principal = principal_of(info)
-        await delete_endpoint(principal.tier, principal.account_id, str(id))
+        view = await set_endpoint_enabled(principal.tier, principal.account_id, str(id), enabled)
+        return scan_endpoint(view)
+
+    @mutation("Delete a scan endpoint (any tier); someone else's or unknown: not_found.")
+    async def delete_scan_endpoint(self, info: Ctx, id: strawberry.ID) -> bool | None:
+        await delete_endpoint(principal_of(info).account_id, str(id))
         return True

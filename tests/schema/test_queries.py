@@ -197,7 +197,7 @@ DELETE = "mutation($id: ID!) { deleteScanEndpoint(id: $id) }"
 
 async def test_scan_endpoints_lifecycle(gql: Gql) -> None:
     key = await gql.key("mega")
-    variables = {"url": "https://127.0.0.1:9/hook", "description": "ours"}
+    variables = {"url": "https://127.0.0.1:9443/hook", "description": "ours"}
     registered = (await gql.run(REGISTER, variables, key=key))["data"]["registerScanEndpoint"]
     assert registered["secret"].startswith("whsec_")
     assert registered["description"] == "ours"
