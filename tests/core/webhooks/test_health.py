@@ -169,8 +169,10 @@ async def test_a_downgrade_stops_queueing_and_sending_at_once(
     assert await WebhookDelivery.all().count() == 2
     assert await _run_due(worker) == 2  # checked again before sending: nothing is sent
     assert receiver.requests == []
-    failed = await WebhookDelivery.filter(status="failed").values_list("last_error", flat=True)
-    assert set(failed) == {"the account's tier no longer includes webhooks"}
+    failed = await WebhookDelivery.filter(status="failed").values("last_error")
+    assert {row["last_error"] for row in failed} == {
+        "the account's tier no longer includes webhooks"
+    }
     await Account.filter(id=account).update(tier="mega")
     shared_cache.invalidate(account)
     await _scans(clock, account)
