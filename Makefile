@@ -38,7 +38,7 @@ FUZZ_REPORT := $(CURDIR)/var/fuzz-report.tsv
 fuzz: $(STAMP)
 	mkdir -p var && rm -f $(FUZZ_REPORT)
 	QRMINT_FUZZ_EXAMPLES=600 QRMINT_FUZZ_RANDOM=1 QRMINT_FUZZ_REPORT=$(FUZZ_REPORT) \
-		$(BIN)/python -m pytest -q -s -p no:randomly tests/qrmint/test_fuzz.py
+		$(BIN)/python -m pytest -q -s tests/qrmint/test_fuzz.py
 	awk -F'\t' '{c+=$$2; e+=$$3; p+=$$4} END {printf "make fuzz: %d cases, %d server errors, %d shape problems\n", c, e, p}' $(FUZZ_REPORT)
 
 clean:
