@@ -85,7 +85,7 @@ def _logo(image: bytes | str) -> dict[str, Any]:
     return {"data": URL, "style": {"logo": {"image": base64.b64encode(raw).decode()}}}
 
 
-LOGOS = {
+LOGOS: dict[str, bytes | str] = {
     "svg-use-fanout": bombs.use_fanout(3, 60),
     "svg-deep": bombs.deep_nesting(),
     "svg-entities": bombs.billion_laughs(),
