@@ -46,6 +46,7 @@ class SvgProblem(ValueError):
 class _Node:
     children: list[int] = field(default_factory=list)
     refs: list[str] = field(default_factory=list)
+    drawn: bool = True  # False for <defs>: its content is drawn only where referenced
 
 
 @dataclass
@@ -105,7 +106,7 @@ def _on_start(document: _Document) -> Callable[[str, dict[str, str]], None]:
             raise SvgProblem(f"nests elements more than {MAX_DEPTH} deep")
         if tag in _SCRIPT_TAGS:
             raise SvgProblem(f"contains <{tag}>; a logo is a picture, scripts are refused")
-        node = _Node(refs=_references(tag, attributes, document))
+        node = _Node(refs=_references(tag, attributes, document), drawn=tag != "defs")
         if index == 0:
             _check_declared_size(attributes)
         else:
@@ -233,4 +234,4 @@ def _expanded_count(document: _Document) -> int:
 def _targets(document: _Document, index: int) -> list[int]:
     node = document.nodes[index]
     found = [document.ids[ref] for ref in node.refs if ref in document.ids]
-    return node.children + found
+    return (node.children if node.drawn else []) + found

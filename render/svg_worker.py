@@ -9,6 +9,7 @@ Request: side (uint32), length (uint32), UTF-8 SVG. Answer: status (uint8: 0 PNG
 
 from __future__ import annotations
 
+import os
 import resource
 import struct
 import sys
@@ -20,6 +21,9 @@ ANSWER = struct.Struct("!BI")
 def serve(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # Below the server in the scheduler: on a small machine, drawing logos must not take
+    # the CPU the event loop needs for redirects.
+    os.nice(10)
     import resvg_py  # after the limit: even its own start-up counts
 
     source, sink = sys.stdin.buffer, sys.stdout.buffer
