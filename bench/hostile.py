@@ -59,7 +59,11 @@ def generate_body(svg: str, salt: int) -> dict[str, object]:
 
 
 def bulk_body(svg: str, salt: int) -> dict[str, object]:
-    return {"items": [generate_body(svg, salt * 100 + n) for n in range(50)]}
+    # One logo over 50 codes, as a brand's bulk order has it (a new logo per request).
+    logo = generate_body(svg, salt)["style"]
+    return {
+        "items": [{"data": f"https://example.com/{salt}/{n}", "style": logo} for n in range(50)]
+    }
 
 
 class Hostile:

@@ -3,8 +3,10 @@
 resvg runs native code whose cost depends on the document, not on its size in bytes, so
 the limits in `render.svg_check` are not relied on alone: every SVG logo is drawn by a
 worker process (`render/svg_worker.py`) that caps its own address space (RLIMIT_AS) and
-is killed when an answer takes longer than the deadline. A killed or crashed worker costs
-the one request its logo; the server's event loop and memory never see the work.
+is killed when a drawing uses more CPU time than its budget (or, on a machine so loaded that
+it gets no CPU, WALL_FACTOR times that in wall time). The worker runs niced, below the
+server. A killed or crashed worker costs the one request its logo; the server's event loop
+and memory never see the work.
 
 Workers are kept warm (a round trip costs ~1 ms, a fresh worker ~40 ms) and reused one
 request at a time; callers are the render threads, already bounded upstream.
@@ -30,6 +32,9 @@ TIMEOUT_S = 1.0
 PIXELS_PER_SECOND = 2_000_000
 MEMORY_BYTES = 512 * 1024 * 1024  # address space of one worker, interpreter included
 KEEP_IDLE = 4
+WALL_FACTOR = 4
+_SLICE_S = 0.05  # how often a waiting caller looks at the worker's CPU time
+_TICKS = os.sysconf("SC_CLK_TCK")
 _WORKER = Path(__file__).with_name("svg_worker.py")
 _REQUEST_HEAD = 8
 _ANSWER_HEAD = 5
@@ -44,23 +49,36 @@ class _Worker:
             stderr=subprocess.DEVNULL,  # a native abort's message is not ours to log
         )
 
-    def ask(self, text: bytes, side: int, deadline: float) -> tuple[int, bytes]:
+    def ask(self, text: bytes, side: int, budget: float) -> tuple[int, bytes]:
         assert self.process.stdin is not None
+        limits = (self.cpu_seconds() + budget, time.monotonic() + budget * WALL_FACTOR)
         head = side.to_bytes(4, "big") + len(text).to_bytes(4, "big")
         self.process.stdin.write(head + text)
         self.process.stdin.flush()
-        answer = self._read(_ANSWER_HEAD, deadline)
+        answer = self._read(_ANSWER_HEAD, limits)
         length = int.from_bytes(answer[1:], "big")
-        return answer[0], self._read(length, deadline)
+        return answer[0], self._read(length, limits)
 
-    def _read(self, count: int, deadline: float) -> bytes:
+    def cpu_seconds(self) -> float:
+        """CPU time the worker has used (Linux /proc; 0 elsewhere: wall time rules alone)."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+
+    def _read(self, count: int, limits: tuple[float, float]) -> bytes:
         assert self.process.stdout is not None
         fd = self.process.stdout.fileno()
+        cpu_limit, wall_limit = limits
         chunks: list[bytes] = []
         while count > 0:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            remaining = wall_limit - time.monotonic()
+            if remaining <= 0 or self.cpu_seconds() > cpu_limit:
                 raise TimeoutError
+            if not select.select([fd], [], [], min(remaining, _SLICE_S))[0]:
+                continue
             chunk = os.read(fd, min(count, 1 << 20))
             if not chunk:
                 raise EOFError
@@ -94,10 +112,10 @@ class SvgSandbox:
         budget = self.budget(side)
         worker = self._take()
         try:
-            status, payload = worker.ask(text.encode("utf-8"), side, time.monotonic() + budget)
+            status, payload = worker.ask(text.encode("utf-8"), side, budget)
         except TimeoutError:
             worker.close()
-            raise SvgProblem(f"takes longer than {budget:.1f} s to draw at {side} px") from None
+            raise SvgProblem(f"takes more than {budget:.1f} s to draw at {side} px") from None
         except (EOFError, OSError):
             worker.close()
             limit = self.memory // (1024 * 1024)

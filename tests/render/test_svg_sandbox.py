@@ -31,7 +31,7 @@ def test_a_slow_document_is_killed_at_its_deadline() -> None:
     sandbox = SvgSandbox(timeout=0.05)
     try:
         started = time.monotonic()
-        with pytest.raises(SvgProblem, match="takes longer than"):
+        with pytest.raises(SvgProblem, match="takes more than"):
             sandbox.rasterize(bombs.use_fanout(3, 40), 16)  # ~1 s of resvg work
         assert time.monotonic() - started < 5
         assert sandbox.rasterize(bombs.NORMAL_SVG, 16)  # a fresh worker takes over
