@@ -55,7 +55,8 @@ def fanout(levels: int, per_level: int) -> str:
 def generate_body(svg: str, salt: int) -> dict[str, object]:
     # The salt changes the logo's bytes too: no cache (verdicts, bitmaps, renders) answers.
     image = base64.b64encode(svg.replace("</svg>", f"<!-- {salt} --></svg>").encode()).decode()
-    return {"data": f"https://example.com/{salt}", "style": {"logo": {"image": image}}}
+    logo = {"image": image, "size": 0.2}  # small enough for the guard: a heavy logo is drawn
+    return {"data": f"https://example.com/{salt}", "style": {"logo": logo}}
 
 
 def bulk_body(svg: str, salt: int) -> dict[str, object]:
