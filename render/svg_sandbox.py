@@ -34,6 +34,7 @@ MEMORY_BYTES = 512 * 1024 * 1024  # address space of one worker, interpreter inc
 KEEP_IDLE = 4
 WALL_FACTOR = 4
 _SLICE_S = 0.05  # how often a waiting caller looks at the worker's CPU time
+STARTUP_S = 10.0  # a fresh worker's start-up is not the logo's budget
 _TICKS = os.sysconf("SC_CLK_TCK")
 _WORKER = Path(__file__).with_name("svg_worker.py")
 _REQUEST_HEAD = 8
@@ -48,9 +49,13 @@ class _Worker:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # a native abort's message is not ours to log
         )
+        self.ready = False
 
     def ask(self, text: bytes, side: int, budget: float) -> tuple[int, bytes]:
         assert self.process.stdin is not None
+        if not self.ready:
+            self._read(1, (float("inf"), time.monotonic() + STARTUP_S))
+            self.ready = True
         limits = (self.cpu_seconds() + budget, time.monotonic() + budget * WALL_FACTOR)
         head = side.to_bytes(4, "big") + len(text).to_bytes(4, "big")
         self.process.stdin.write(head + text)

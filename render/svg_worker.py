@@ -3,8 +3,8 @@ time, under an address-space limit it sets on itself before reading anything.
 
 Run as a script (``python -I svg_worker.py LIMIT_BYTES``), never imported: it loads only
 the standard library and resvg, so it starts fast and its footprint is the logo's alone.
-Request: side (uint32), length (uint32), UTF-8 SVG. Answer: status (uint8: 0 PNG follows,
-1 resvg refused the document), length (uint32), payload.
+It writes one byte when ready. Request: side (uint32), length (uint32), UTF-8 SVG.
+Answer: status (uint8: 0 PNG follows, 1 resvg refused the document), length (uint32), payload.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sys
 
 REQUEST = struct.Struct("!II")
 ANSWER = struct.Struct("!BI")
+READY = b"R"
 
 
 def serve(limit: int) -> None:
@@ -27,6 +28,8 @@ def serve(limit: int) -> None:
     import resvg_py  # after the limit: even its own start-up counts
 
     source, sink = sys.stdin.buffer, sys.stdout.buffer
+    sink.write(READY)  # start-up is over: from here on, CPU time is the logos' own
+    sink.flush()
     while True:
         head = source.read(REQUEST.size)
         if len(head) < REQUEST.size:
