@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench install clean
+.PHONY: run test lint typecheck pytest bench fuzz install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,6 +31,15 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Schemathesis over the whole surface (REST from /openapi.json, GraphQL from introspection),
+# random cases, 600 per operation (over 10,000 in all), then the totals.
+FUZZ_REPORT := $(CURDIR)/var/fuzz-report.tsv
+fuzz: $(STAMP)
+	mkdir -p var && rm -f $(FUZZ_REPORT)
+	QRMINT_FUZZ_EXAMPLES=600 QRMINT_FUZZ_RANDOM=1 QRMINT_FUZZ_REPORT=$(FUZZ_REPORT) \
+		$(BIN)/python -m pytest -q -s tests/qrmint/test_fuzz.py
+	awk -F'\t' '{c+=$$2; e+=$$3; p+=$$4} END {printf "make fuzz: %d cases, %d server errors, %d shape problems\n", c, e, p}' $(FUZZ_REPORT)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

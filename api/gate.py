@@ -6,23 +6,27 @@ and so the `X-RateLimit-*` headers land on every response, errors included.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response, unexpected_response
-from core.admission import admit, key_from_headers
-from core.errors import DomainError, PayloadTooLarge, Throttled, Unauthenticated
+from core.admission import (
+    RATE_STATE,
+    admit,
+    anonymous_refusal,
+    key_from_headers,
+    spend_anonymous,
+)
+from core.errors import DomainError, PayloadTooLarge, Unauthenticated
 from core.ratelimit import RateDecision
 from core.services import Services
 
 MAX_BODY = 2 * 1024 * 1024
-# Callers without a valid key spend from a per-client bucket: guessing keys stays slow, and
-# the open pages (GraphiQL, OpenAPI, health) carry the same headers as everything else.
-_ANONYMOUS_RATE = 10
+# Callers without a valid key spend from a per-client bucket (core.admission): guessing keys
+# stays slow, and the open pages (GraphiQL, OpenAPI, health) carry the same headers.
 _OPEN = {("GET", "/graphql"), ("GET", "/openapi.json"), ("GET", "/healthz"), ("GET", "/")}
 _OPEN |= {("HEAD", path) for _, path in _OPEN}
 
@@ -41,7 +45,10 @@ class ApiGate:
         except DomainError as exc:
             await error_response(exc, graphql=scope["path"] == "/graphql")(scope, receive, send)
             return
-        sender = _with_headers(send, decision.headers())
+        state = _state(scope)
+        state[RATE_STATE] = decision
+        # Read when the response starts: GraphQL may have spent more tokens by then.
+        sender = _with_headers(send, lambda: state[RATE_STATE].headers())
         try:
             await self.app(scope, _limited(receive), sender)
         except Exception:
@@ -60,32 +67,19 @@ class ApiGate:
             decision = await self._anonymous(scope)
             exc.headers.update(decision.headers())
             if not decision.allowed:
-                raise _throttled(decision) from None
+                raise anonymous_refusal(decision) from None
             raise
         _state(scope)["principal"] = principal
         _check_declared_size(headers, decision)
         return decision
 
     async def _anonymous(self, scope: Scope) -> RateDecision:
-        return await self.services.limiter.hit(_anonymous_key(scope), _ANONYMOUS_RATE)
-
-
-def _throttled(decision: RateDecision) -> Throttled:
-    return Throttled(
-        f"More than {decision.limit} requests per second without a valid API key; "
-        f"retry after {decision.retry_after} s.",
-        code="rate_limited",
-        headers=decision.headers(),
-    )
+        client = scope.get("client") or ("unknown", 0)
+        return await spend_anonymous(self.services.limiter, str(client[0]))
 
 
 def _state(scope: Scope) -> MutableMapping[str, Any]:
     return scope.setdefault("state", {})  # type: ignore[no-any-return]
-
-
-def _anonymous_key(scope: Scope) -> str:
-    client = scope.get("client") or ("unknown", 0)
-    return "anon:" + hashlib.sha256(str(client[0]).encode()).hexdigest()[:24]
 
 
 def _check_declared_size(headers: Headers, decision: RateDecision) -> None:
@@ -115,11 +109,11 @@ def _limited(receive: Receive) -> Receive:
     return wrapped
 
 
-def _with_headers(send: Send, extra: dict[str, str]) -> Send:
+def _with_headers(send: Send, extra: Callable[[], dict[str, str]]) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
-            for name, value in extra.items():
+            for name, value in extra().items():
                 headers.setdefault(name, value)
         await send(message)
 

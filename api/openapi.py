@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from api.bodies import BulkBody, DestinationBody, EndpointBody, GenerateBody
+from api.bodies import BulkBody, DestinationBody, EndpointBody, EndpointPatch, GenerateBody
 
 _MODE: Literal["validation"] = "validation"
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -80,16 +80,27 @@ _PATHS: dict[str, Any] = {
             "requestBody": _body("EndpointBody"),
             "responses": _responses("201", "403", "409", *_COMMON),
         },
-        "get": {"responses": _responses("200", "401", "403")},
+        "get": {"responses": _responses("200", "401")},
     },
     "/webhooks/scan-endpoints/{endpoint_id}": {
-        "delete": {"parameters": _ID, "responses": _responses("204", "401", "403", "404")}
+        "patch": {
+            "parameters": _ID,
+            "requestBody": _body("EndpointPatch"),
+            "responses": _responses("200", "403", "404", *_COMMON),
+        },
+        "delete": {"parameters": _ID, "responses": _responses("204", "401", "404")},
     },
 }
 
 
 def openapi_document() -> dict[str, Any]:
-    bodies: tuple[type[BaseModel], ...] = (GenerateBody, BulkBody, DestinationBody, EndpointBody)
+    bodies: tuple[type[BaseModel], ...] = (
+        GenerateBody,
+        BulkBody,
+        DestinationBody,
+        EndpointBody,
+        EndpointPatch,
+    )
     models = [(model, _MODE) for model in bodies]
     _, schemas = models_json_schema(models, ref_template="#/components/schemas/{model}")
     components = {**schemas.get("$defs", {}), "Error": _ERROR_SCHEMA}

@@ -36,6 +36,8 @@ class Settings:
     webhook_allow_private: bool = False
     webhook_ca_bundle: Path | None = None
     tiers_file: Path | None = None
+    # Renders at once (threads); None: the CPU count, at least 2 (core.render_slots).
+    render_concurrency: int | None = None
 
     @property
     def uses_chdb(self) -> bool:
@@ -62,6 +64,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str = ".en
         webhook_allow_private=_bool(config, "QRMINT_WEBHOOK_ALLOW_PRIVATE"),
         webhook_ca_bundle=_existing_file(config, "QRMINT_WEBHOOK_CA_BUNDLE"),
         tiers_file=_existing_file(config, "QRMINT_TIERS_FILE"),
+        render_concurrency=_optional_count(config, "QRMINT_RENDER_CONCURRENCY", 1, 256),
     )
 
 
@@ -166,6 +169,15 @@ def _existing_file(config: Config, name: str) -> Path | None:
     if not path.is_file():
         raise ConfigError(f"{name}: file {value!r} does not exist")
     return path
+
+
+def _optional_count(config: Config, name: str, low: int, high: int) -> int | None:
+    value = str(config(name, default="")).strip()
+    if not value:
+        return None
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ConfigError(f"{name}: {value!r} is not a whole number from {low} to {high}")
+    return int(value)
 
 
 def _bool(config: Config, name: str) -> bool:

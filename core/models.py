@@ -98,7 +98,10 @@ class ScanEndpoint(Model):
     # Fernet token of the signing secret; the plaintext is shown once at registration.
     secret_ciphertext = fields.TextField()
     consecutive_failures = fields.IntField(default=0)
+    # The first failure since the last success; None while the endpoint answers.
+    failing_since = fields.DatetimeField(null=True)
     disabled_at = fields.DatetimeField(null=True)
+    disabled_reason = fields.CharField(max_length=16, null=True)  # failing | manual
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import anyio
 from redis.exceptions import RedisError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -26,6 +25,7 @@ from core.links import LinkTarget, version_of
 from core.models import QrCode, is_id, new_id
 from core.qrviews import GeneratedQr, QrPage, QrView, decode_cursor, encode_cursor, to_view
 from core.quota import check_room, take_dynamic_slot, take_generations
+from core.render_slots import RenderSlots, default_concurrency
 from core.shortcodes import new_short_code, short_url
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class QrService:
     def __init__(self, settings: Settings, links: LinkPublisher) -> None:
         self._settings = settings
         self._links = links
+        self.renders = RenderSlots(settings.render_concurrency or default_concurrency())
 
     async def generate(self, principal: Principal, spec: GenerateSpec) -> GeneratedQr:
         _check_spec(spec)
@@ -123,10 +124,8 @@ class QrService:
     ) -> tuple[render.RenderedImage, render.RenderRequest]:
         content = spec.data if code is None else short_url(self._settings.redirect_base_url, code)
         try:
-            request = render.parse_request(
-                content, spec.format, spec.size, spec.margin, spec.error_correction, spec.style
-            )
-            return await anyio.to_thread.run_sync(render.render_cached, request), request
+            # Parsing decodes and checks logos: CPU work too, so it leaves the loop as well.
+            return await self.renders.run(lambda: _parse_and_render(spec, content))
         except render.RenderError as exc:
             raise _from_render_error(exc, dynamic=code is not None) from None
 
@@ -156,6 +155,15 @@ class QrService:
                 style=render.style_to_json(request.style),
                 name=spec.name,
             )
+
+
+def _parse_and_render(
+    spec: GenerateSpec, content: object
+) -> tuple[render.RenderedImage, render.RenderRequest]:
+    request = render.parse_request(
+        content, spec.format, spec.size, spec.margin, spec.error_correction, spec.style
+    )
+    return render.render_cached(request), request
 
 
 def _check_spec(spec: GenerateSpec) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+from redis.exceptions import RedisError
 
 from core import accounts
+from core.bus import create_bus
 from core.config import Settings, load_settings
 from core.db import close_database, migrate_database, open_database
 from core.tiers import load_tiers
+from core.webhooks.cache import announce_tier_change
 from qrmint import processes
 
 
@@ -35,6 +40,22 @@ async def dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
+async def _announce_tier(settings: Settings, account_id: str) -> None:
+    """Running processes drop what they cached about the account's webhooks. Without Redis
+    there is no channel to them: they see the new tier within the cache's TTL (5 s), and
+    the delivery worker checks it before every send anyway."""
+    if settings.redis_url is None:
+        return
+    bus = create_bus(settings.redis_url)
+    try:
+        await announce_tier_change(bus, account_id)
+    except (RedisError, OSError) as exc:
+        print(f"warning: the tier is saved, but running processes were not told ({exc}); "
+              "they see it within 5 seconds", file=sys.stderr)  # fmt: skip
+    finally:
+        await bus.close()
+
+
 async def migrate_all(settings: Settings) -> None:
     await migrate_database(settings)
     await processes.migrate_analytics(settings)
@@ -59,6 +80,7 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
             print(f"revoked {info.id}")
         else:
             info = await accounts.set_tier(tiers, args.id, args.tier)
+            await _announce_tier(settings, info.account_id)
             print(f"{info.id} tier {info.tier}")
     finally:
         await close_database()

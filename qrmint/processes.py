@@ -24,6 +24,8 @@ from api.app import create_api_app
 from core.config import Settings
 from core.live import LiveScanPublisher
 from core.scans import ScanListener
+from core.tiers import load_tiers
+from core.webhooks.cache import TierChanges, shared_cache
 from core.webhooks.delivery import DeliveryWorker
 from core.webhooks.outbox import WebhookOutbox
 from qrmint.runtime import Core, build_services, open_core, open_store, open_writer, running
@@ -110,6 +112,8 @@ async def _fan_out(
     stack: AsyncExitStack, core: Core, sink: ScanListener, *, wake: Callable[[], None] | None
 ) -> Sequence[ScanListener]:
     """Every scan goes to the store's sink, the live counts and the webhook outbox."""
+    shared_cache.use_tiers(load_tiers(core.settings.tiers_file))
+    await stack.enter_async_context(running(TierChanges(core.bus)))
     outbox = await stack.enter_async_context(running(WebhookOutbox(on_written=wake)))
     live = await stack.enter_async_context(running(LiveScanPublisher(core.bus)))
     return [sink, live, outbox]

@@ -13,7 +13,7 @@ from core.quota import current_month
 from core.webhooks.service import list_endpoints
 from schema.account_types import Account, ScanEndpoint, account, scan_endpoint
 from schema.context import GraphQLContext, principal_of, services_of
-from schema.fields import field
+from schema.fields import charged, field
 from schema.qr_types import QrCode, QrCodeConnection, connection, qr_code
 from schema.stats_types import QrStats, qr_stats
 
@@ -34,23 +34,22 @@ class Query:
         size = DEFAULT_PAGE if first is None else first
         return connection(await services_of(info).qr.page(principal_of(info), size, after or None))
 
-    @field("Scan statistics; the window defaults to the tier's retention.")
+    @charged("Scan statistics; the window defaults to the tier's retention. Costs a token.")
     async def qr_stats(
         self,
         info: Ctx,
         id: strawberry.ID,
         from_: Annotated[date | None, strawberry.argument(name="from")] = strawberry.UNSET,
         to: date | None = strawberry.UNSET,
-    ) -> QrStats:
+    ) -> QrStats | None:
         # UNSET keeps the SDL as the contract prints it (no `= null`); it means "not given".
         stats = services_of(info).stats
         found = await stats.stats(principal_of(info), str(id), from_ or None, to or None)
         return qr_stats(found)
 
-    @field("Scan webhook endpoints (mega tier); never with a secret.")
+    @field("Scan webhook endpoints (any tier: listed even after leaving mega); no secrets.")
     async def scan_endpoints(self, info: Ctx) -> list[ScanEndpoint]:
-        principal = principal_of(info)
-        views = await list_endpoints(principal.tier, principal.account_id)
+        views = await list_endpoints(principal_of(info).account_id)
         return [scan_endpoint(view) for view in views]
 
     @field("The calling account: tier, its limits, usage this month.")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.support import QRMINT
+from core.bus import create_bus
+from core.webhooks.cache import TIER_CHANNEL
+from tests.support import QRMINT, redis_url
 
 
 def _run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -69,3 +72,33 @@ def test_bad_configuration_is_one_line_naming_the_variable(tmp_path: Path) -> No
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "QRMINT_DATABASE_URL" in result.stderr
+
+
+@pytest.mark.redis
+async def test_set_tier_tells_running_processes_over_redis(tmp_path: Path) -> None:
+    redis = redis_url(7)
+    created = _run(tmp_path, "keys", "create", "--tier", "mega", QRMINT_REDIS_URL=redis)
+    account_id = created.stdout.split()[1]
+    key_id = created.stdout.split()[3]
+    bus = create_bus(redis)
+    try:
+        async with bus.subscribe(TIER_CHANNEL) as events:
+            changed = await asyncio.to_thread(
+                _run, tmp_path, "keys", "set-tier", key_id, "pro", QRMINT_REDIS_URL=redis
+            )
+            assert changed.returncode == 0, changed.stderr
+            event = await asyncio.wait_for(anext(aiter(events)), 10)
+    finally:
+        await bus.close()
+    assert event == {"account_id": account_id}
+
+
+def test_set_tier_without_reachable_redis_still_saves(tmp_path: Path) -> None:
+    created = _run(tmp_path, "keys", "create", "--tier", "mega")
+    key_id = created.stdout.split()[3]
+    changed = _run(
+        tmp_path, "keys", "set-tier", key_id, "pro", QRMINT_REDIS_URL="redis://127.0.0.1:1"
+    )
+    assert changed.returncode == 0
+    assert "were not told" in changed.stderr
+    assert "Traceback" not in changed.stderr

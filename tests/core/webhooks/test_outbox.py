@@ -73,7 +73,7 @@ async def test_cache_is_invalidated_by_register_and_delete(db, resolver):
     outbox.submit(scan_row(account))
     await outbox.flush()  # caches [first]
     second = (await _endpoints(db, resolver, account, 1))[0]
-    await delete_endpoint(MEGA, account, first)
+    await delete_endpoint(account, first)
     outbox.submit(scan_row(account, qr_id="qr_2"))
     await outbox.flush()
     latest = await WebhookDelivery.filter(payload__contains="qr_2")
