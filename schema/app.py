@@ -1,7 +1,8 @@
 """The /graphql endpoint: POST for operations, GET for GraphiQL, WebSocket for subscriptions.
 
 Mounted by `api.app.create_api_app(services, extra_routes=graphql_routes(services))`, behind
-the ApiGate. Queries over GET are switched off: the gate leaves GET /graphql open (for the
+the ApiGate. GraphiQL is `ops.pages.graphiql_page`, every asset served by qrmint.
+Queries over GET are switched off: the gate leaves GET /graphql open (for the
 GraphiQL page), so GET must not execute anything.
 
 WebSockets bypass the gate, so graphql-transport-ws gets our admission instead: the
@@ -15,6 +16,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -31,6 +33,7 @@ from strawberry.types.unset import UnsetType
 
 from core.errors import DomainError
 from core.services import Services
+from ops.pages import graphiql_page
 from schema.context import GraphQLContext
 from schema.errors import error_payload
 from schema.root import schema
@@ -62,6 +65,10 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.services = services
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our own page: every asset served by qrmint (no CDN), under a strict CSP.
+        return graphiql_page()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> GraphQLContext:
         state = request.scope.get("state") or {}
