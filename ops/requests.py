@@ -94,6 +94,7 @@ def _access_fields(
         "route": route,
         "status": status,
         "duration_ms": round(seconds * 1000, 3),
+        "request_id": scope["state"]["request_id"],
     }
     principal = scope.get("state", {}).get("principal")
     key_id = getattr(principal, "key_id", None)

@@ -32,14 +32,56 @@ function webSocketUrl(httpUrl) {
 }
 
 const pageUrl = window.location.href.split(/[?#]/)[0];
-const fetcher = GraphiQL.createFetcher({
-  url: pageUrl,
-  subscriptionUrl: webSocketUrl(pageUrl),
-});
 
-const root = ReactDOM.createRoot(document.getElementById("graphiql"));
-root.render(
-  React.createElement(GraphiQL, {
+const NO_KEY = {
+  errors: [{ message: "Put your API key in the Headers pane to load the schema." }],
+};
+
+function hasKey(headers) {
+  const key = keyIn(JSON.stringify(headers || {}));
+  return Boolean(key) && !key.includes("<");
+}
+
+function newFetcher() {
+  const fetcher = GraphiQL.createFetcher({
+    url: pageUrl,
+    subscriptionUrl: webSocketUrl(pageUrl),
+  });
+  return function (params, options) {
+    // Without a key the schema cannot load (every call needs one): say so, ask nothing.
+    if (params.operationName === "IntrospectionQuery" && !hasKey(options && options.headers)) {
+      return Promise.resolve(NO_KEY);
+    }
+    return fetcher(params, options);
+  };
+}
+
+// The key lives in the Headers pane. GraphiQL loads the schema (for completion and the
+// docs) when it gets a new fetcher, so a new key gets a new fetcher, shortly after typing.
+function keyIn(headersText) {
+  try {
+    const headers = JSON.parse(headersText || "{}");
+    return headers.Authorization || headers.authorization || headers["X-API-Key"] || "";
+  } catch (error) {
+    return null; // half-typed JSON: wait for more
+  }
+}
+
+function QrmintGraphiQL() {
+  const [fetcher, setFetcher] = React.useState(newFetcher);
+  const lastKey = React.useRef(keyIn(EXAMPLE_HEADERS));
+  const timer = React.useRef(null);
+  function onEditHeaders(text) {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(function () {
+      const key = keyIn(text);
+      if (key !== null && key !== lastKey.current) {
+        lastKey.current = key;
+        setFetcher(newFetcher);
+      }
+    }, 400);
+  }
+  return React.createElement(GraphiQL, {
     fetcher: fetcher,
     defaultQuery: EXAMPLE_QUERY,
     defaultHeaders: EXAMPLE_HEADERS,
@@ -47,5 +89,10 @@ root.render(
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: false,
     inputValueDeprecation: true,
-  }),
+    onEditHeaders: onEditHeaders,
+  });
+}
+
+ReactDOM.createRoot(document.getElementById("graphiql")).render(
+  React.createElement(QrmintGraphiQL),
 );
