@@ -41,15 +41,6 @@ def served(tmp_path: Path) -> Iterator[Served]:
     server.kill()
 
 
-def test_the_readme_never_points_outside_the_repository() -> None:
-    text = README.read_text()
-    assert "CONTRACT" not in text
-    assert "shared/" not in text
-    for target in re.findall(r"\]\(([^)#]+)", text):
-        if not target.startswith("http"):
-            assert (REPO / target).exists(), target
-
-
 @pytest.mark.slow
 def test_the_shell_examples_run(
     served: Served, tmp_path: Path, decode_image: Callable[[bytes, str], str]
