@@ -4,6 +4,7 @@ that move with traffic, readiness that names a store that stopped, links on the 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -194,11 +195,13 @@ def test_worker_serves_metrics_and_readiness_on_request(tmp_path: Path) -> None:
 
 
 def test_make_run_passes_the_ports_through() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
     result = subprocess.run(
-        ["make", "-n", "run", "API_PORT=8001", "REDIRECT_PORT=8081"],
+        ["make", "-n", "--no-print-directory", "run", "API_PORT=8001", "REDIRECT_PORT=8081"],
         cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
     )
-    command = result.stdout.strip().splitlines()[-1]
+    (command,) = [line for line in result.stdout.splitlines() if "qrmint serve" in line]
     assert command.endswith("qrmint serve --host 127.0.0.1 --api-port 8001 --redirect-port 8081")
