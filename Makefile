@@ -3,6 +3,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run API_PORT=8001 REDIRECT_PORT=8081 HOST=0.0.0.0` passes them to `qrmint serve`.
+HOST ?= 127.0.0.1
+API_PORT ?= 8000
+REDIRECT_PORT ?= 8080
 
 .PHONY: run test lint typecheck pytest bench fuzz install clean
 
@@ -15,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/qrmint serve
+	$(BIN)/qrmint serve --host $(HOST) --api-port $(API_PORT) --redirect-port $(REDIRECT_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

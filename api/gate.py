@@ -6,13 +6,15 @@ and so the `X-RateLimit-*` headers land on every response, errors included.
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response, unexpected_response
+from api.routing import route_refusal
 from core.admission import (
     RATE_STATE,
     admit,
@@ -26,15 +28,24 @@ from core.services import Services
 
 MAX_BODY = 2 * 1024 * 1024
 # Callers without a valid key spend from a per-client bucket (core.admission): guessing keys
-# stays slow, and the open pages (GraphiQL, OpenAPI, health) carry the same headers.
-_OPEN = {("GET", "/graphql"), ("GET", "/openapi.json"), ("GET", "/healthz"), ("GET", "/")}
-_OPEN |= {("HEAD", path) for _, path in _OPEN}
+# stays slow, and the open pages (GraphiQL, the API reference, health, metrics) carry the
+# same headers as everything else.
+_OPEN_PATHS = frozenset(
+    {"/graphql", "/openapi.json", "/docs", "/healthz", "/readyz", "/metrics", "/"}
+)
+_OPEN_PREFIX = "/static/"
+
+
+def is_open(method: str, path: str) -> bool:
+    """Pages and operator endpoints anyone may GET (/metrics checks its own token)."""
+    return method in ("GET", "HEAD") and (path in _OPEN_PATHS or path.startswith(_OPEN_PREFIX))
 
 
 class ApiGate:
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: Services, routes: Sequence[BaseRoute]) -> None:
         self.app = app
         self.services = services
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,7 +67,10 @@ class ApiGate:
             await unexpected_response(scope)(scope, receive, sender)
 
     async def _admit(self, scope: Scope, headers: Headers) -> RateDecision:
-        if (scope["method"], scope["path"]) in _OPEN:
+        refusal = route_refusal(self.routes, scope)
+        if refusal is not None:
+            raise await self._with_rate_headers(refusal, scope, headers)
+        if is_open(scope["method"], scope["path"]):
             return await self._anonymous(scope)
         services = self.services
         try:
@@ -64,14 +78,31 @@ class ApiGate:
                 services.tiers, services.limiter, key_from_headers(headers)
             )
         except Unauthenticated as exc:
-            decision = await self._anonymous(scope)
-            exc.headers.update(decision.headers())
-            if not decision.allowed:
-                raise anonymous_refusal(decision) from None
-            raise
+            raise await self._with_rate_headers(exc, scope, headers) from None
         _state(scope)["principal"] = principal
         _check_declared_size(headers, decision)
         return decision
+
+    async def _with_rate_headers(
+        self, refusal: DomainError, scope: Scope, headers: Headers
+    ) -> DomainError:
+        """A refusal carries the bucket it spent from: the key's if valid, else the client's."""
+        raw_key = key_from_headers(headers)
+        decision = None
+        if raw_key and not isinstance(refusal, Unauthenticated):
+            try:
+                principal, decision = await admit(
+                    self.services.tiers, self.services.limiter, raw_key
+                )
+                _state(scope)["principal"] = principal
+            except Unauthenticated:
+                decision = None
+        if decision is None:
+            decision = await self._anonymous(scope)
+            if not decision.allowed:
+                return anonymous_refusal(decision)
+        refusal.headers.update(decision.headers())
+        return refusal
 
     async def _anonymous(self, scope: Scope) -> RateDecision:
         client = scope.get("client") or ("unknown", 0)

@@ -19,19 +19,22 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Sequence
 from typing import Protocol
 from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request, cookie_parser
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from core.config import Settings
 from core.links import LinkTarget
 from core.shortcodes import SHORT_CODE_RE
+from ops.requests import RequestObserver
 from redirector.recorder import RawScan
 from redirector.visitor import COOKIE_NAME, VisitorIdentifier
 
@@ -53,14 +56,32 @@ class Recorder(Protocol):
     def record(self, scan: RawScan) -> None: ...
 
 
-def create_redirect_app(*, settings: Settings, resolver: Resolver, recorder: Recorder) -> Starlette:
+def create_redirect_app(
+    *,
+    settings: Settings,
+    resolver: Resolver,
+    recorder: Recorder,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """`extra_routes` (the operator's /metrics and /readyz) come before the short codes.
+
+    Redirects are counted in plain ints (`app.state.redirects`), read at scrape time. The
+    access line and request metrics per redirect are opt-in (QRMINT_REDIRECT_ACCESS_LOG):
+    they cost more than the redirect itself."""
     redirect = _Redirect(VisitorIdentifier(settings), resolver, recorder)
     routes = [
         Route("/", _home, methods=["GET"]),
         Route("/healthz", _health, methods=["GET"]),
+        *extra_routes,
         Route("/{short_code}", redirect, methods=["GET"]),
     ]
-    return Starlette(routes=routes, exception_handlers={404: _not_found_handler})
+    observed = settings.redirect_access_log
+    middleware = [Middleware(RequestObserver, app_name="redirector")] if observed else []
+    app = Starlette(
+        routes=routes, middleware=middleware, exception_handlers={404: _not_found_handler}
+    )
+    app.state.redirects = redirect
+    return app
 
 
 class _Redirect:
@@ -70,13 +91,17 @@ class _Redirect:
         self._visitors = visitors
         self._resolver = resolver
         self._recorder = recorder
+        self.redirected = 0  # 302s, HEAD included
+        self.not_found = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         code: str = scope["path_params"]["short_code"]
         target = await self._resolver.resolve(code) if SHORT_CODE_RE.match(code) else None
         if target is None:
+            self.not_found += 1
             await not_found()(scope, receive, send)
             return
+        self.redirected += 1
         facts = _RequestFacts(scope["headers"])
         client = scope.get("client")
         ip = self._visitors.client_ip(client[0] if client else None, facts.forwarded_for)

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from analytics.geo import GeoLocator
 from analytics.useragent import parse_agent
@@ -48,6 +49,7 @@ async def open_redirector(
     agent_parser: AgentParser | None = None,
     geo_locator: GeoLocate | None = None,
     cached: bool = True,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> AsyncIterator[Starlette]:
     """Yield the redirect app with its resolver and recorder running.
 
@@ -57,7 +59,8 @@ async def open_redirector(
     `cached=False` resolves every scan from the directory: for a redirector that shares no
     bus with the API (separate processes without Redis), where nothing could invalidate.
 
-    `app.state.resolver` and `app.state.recorder` are there for health and metrics.
+    `app.state.resolver`, `app.state.recorder` and `app.state.redirects` (the redirect
+    counts) are there for health and metrics.
     """
     geo = None
     if geo_locator is None:
@@ -75,7 +78,9 @@ async def open_redirector(
     try:
         await recorder.start()
         try:
-            app = create_redirect_app(settings=settings, resolver=resolver, recorder=recorder)
+            app = create_redirect_app(
+                settings=settings, resolver=resolver, recorder=recorder, extra_routes=extra_routes
+            )
             app.state.resolver = resolver
             app.state.recorder = recorder
             yield app

@@ -11,7 +11,7 @@ from core.tiers import Tier
 from core.webhooks.service import EndpointView, RegisteredEndpoint
 
 
-@strawberry.type(description="What the tier allows (CONTRACT §3).")
+@strawberry.type(description="What the tier allows (docs/api.md, Tiers).")
 class TierLimits:
     rate_per_second: int
     dynamic_qr_limit: int

@@ -1,7 +1,8 @@
 """The /graphql endpoint: POST for operations, GET for GraphiQL, WebSocket for subscriptions.
 
 Mounted by `api.app.create_api_app(services, extra_routes=graphql_routes(services))`, behind
-the ApiGate. Queries over GET are switched off: the gate leaves GET /graphql open (for the
+the ApiGate. GraphiQL is `ops.pages.graphiql_page`, every asset served by qrmint.
+Queries over GET are switched off: the gate leaves GET /graphql open (for the
 GraphiQL page), so GET must not execute anything. Requests Strawberry refuses before any
 operation runs are client errors in the GraphQL shape (`schema.refusals`), never a 500.
 
@@ -23,6 +24,7 @@ from typing import Any, cast
 
 from cross_web import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -44,6 +46,7 @@ from strawberry.types.unset import UnsetType
 from core import jsonbody
 from core.errors import DomainError, Throttled
 from core.services import Services
+from ops.pages import graphiql_page
 from schema import ws_limits
 from schema.context import GraphQLContext
 from schema.errors import error_payload
@@ -135,6 +138,10 @@ class GraphQLView(GraphQL[GraphQLContext, None]):
         if isinstance(data, GraphQLRequestData) and data.protocol != "http":
             kwargs["request_data"] = replace(data, protocol="http")
         return await super().execute_operation(*args, **kwargs)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our own page: every asset served by qrmint (no CDN), under a strict CSP.
+        return graphiql_page()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> GraphQLContext:
         state = request.scope.get("state") or {}

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,7 +43,7 @@ from core.webhooks.ssrf import Resolver
 KEEP_FINISHED = timedelta(days=7)
 PURGE_EVERY = timedelta(hours=1)
 
-log = logging.getLogger("qrmint.webhooks.delivery")
+log = logging.getLogger(__name__)
 
 
 class DeliveryWorker:
@@ -78,6 +79,7 @@ class DeliveryWorker:
         waves = math.ceil(batch_size / per_endpoint) + math.ceil(batch_size / concurrency)
         self.lease = timedelta(seconds=timeout * waves + 30)
         self._wake = asyncio.Event()
+        self.outcomes: Counter[str] = Counter()  # attempts by outcome, read by /metrics
 
     def wake(self) -> None:
         """Start the next round now (e.g. the outbox just queued something)."""
@@ -183,6 +185,7 @@ class DeliveryWorker:
                     await self._record_failure(result, now)
             disabled = await health.record_round(_health_outcomes(results), now)
         for result in results:
+            self.outcomes["delivered" if result.outcome.ok else "failed"] += 1
             level = logging.DEBUG if result.outcome.ok else logging.INFO
             log.log(level, _LINE, result.delivery.event_id, result.endpoint.id,
                     result.delivery.attempts, result.outcome.error or "delivered")  # fmt: skip

@@ -24,7 +24,7 @@ import schemathesis
 from graphql import get_introspection_query
 from hypothesis import HealthCheck, Phase, given, settings
 
-from tests.qrmint.served import Served, unlimited
+from tests.qrmint.serving import Served, unlimited
 
 # Per operation. GraphQL requests cost ~3x a REST call to generate and to serve: fewer of
 # them in `make test`; QRMINT_FUZZ_EXAMPLES sets both (make fuzz: 600).

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.qrmint.served import Served, unlimited
+from tests.qrmint.serving import Served, unlimited
 from tests.render import bombs
 
 BOUND_S = 20.0  # generous: a loaded 2-core machine; the real answers take milliseconds

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.qrmint.served import Served
+from tests.qrmint.serving import Served
 
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
@@ -22,9 +22,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     server = Served(tmp_path / "var")
     server.start()
     yield server
-    if server.process and server.process.poll() is None:
-        server.process.kill()
-        server.process.wait()
+    server.kill()
 
 
 def _stats(client: httpx.Client, qr_id: str, expected: int) -> dict[str, object]:
