@@ -2,28 +2,28 @@
 `worker` (production, sharing Postgres, ClickHouse and Redis) and the analytics migration.
 
 The embedded ClickHouse (chdb) has one owner process: `serve`, or in the split shape the
-first `api` (which answers stats from it). Redirectors on chdb:// with Redis publish scan
-rows to a Redis stream that the owner drains; on http:// every process writes its own.
-`worker` delivers webhooks only.
+first `api` (which answers stats from it). Every redirecting process journals its scans
+on local disk and commits them from there to its durable sinks: the store (or, for
+redirectors on chdb:// with Redis, the Redis stream that the owner drains; on http://
+every process writes its own) and the webhook outbox. `worker` delivers webhooks only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 
-from analytics.spool import Spool, claim_directory
+from analytics.sinks import StoreSink
 from analytics.store import ScanStore, ScanStoreBusy, open_scan_store
-from analytics.stream import StreamDrainer, StreamScanSink
+from analytics.stream import StreamDrainer, StreamSink
 from api.app import create_api_app
 from core.config import Settings
 from core.live import LiveScanPublisher
-from core.scans import ScanListener
+from core.scans import ScanListener, ScanSink
 from core.webhooks.delivery import DeliveryWorker
 from core.webhooks.outbox import WebhookOutbox
 from qrmint.runtime import Core, build_services, open_core, open_store, open_writer, running
@@ -48,12 +48,14 @@ async def serve(settings: Settings, host: str, api_port: int, redirect_port: int
         # Entered early, so it stops late: after the scan pipeline below has flushed.
         worker = await stack.enter_async_context(_delivering(settings))
         store = await stack.enter_async_context(open_store(settings))
-        writer = await stack.enter_async_context(open_writer(settings, store))
-        if core.redis is not None:
+        if core.redis is not None:  # scans of other redirectors, sent through Redis
+            writer = await stack.enter_async_context(open_writer(settings, store))
             await stack.enter_async_context(running(StreamDrainer(core.redis, writer)))
-        listeners = await _fan_out(stack, core, writer, wake=worker.wake)
+        sinks, listeners = await _fan_out(stack, core, StoreSink(store), wake=worker.wake)
         redirect_app = await stack.enter_async_context(
-            open_redirector(settings, redis=core.redis, bus=core.bus, listeners=listeners)
+            open_redirector(
+                settings, redis=core.redis, bus=core.bus, sinks=sinks, listeners=listeners
+            )
         )
         services = build_services(core, store)
         api_app = create_api_app(services, extra_routes=graphql_routes(services))
@@ -81,7 +83,7 @@ async def redirector(settings: Settings, host: str, port: int) -> None:
         core = await stack.enter_async_context(open_core(settings))
         sink = await _scan_sink(stack, core)
         # No wake-up call across processes: the worker polls the deliveries table.
-        listeners = await _fan_out(stack, core, sink, wake=None)
+        sinks, listeners = await _fan_out(stack, core, sink, wake=None)
         if core.redis is None:
             log.warning(
                 "without QRMINT_REDIS_URL no update can reach this process: every scan "
@@ -92,6 +94,7 @@ async def redirector(settings: Settings, host: str, port: int) -> None:
                 settings,
                 redis=core.redis,
                 bus=core.bus,
+                sinks=sinks,
                 listeners=listeners,
                 cached=core.redis is not None,
             )
@@ -107,12 +110,12 @@ async def worker(settings: Settings) -> None:
 
 
 async def _fan_out(
-    stack: AsyncExitStack, core: Core, sink: ScanListener, *, wake: Callable[[], None] | None
-) -> Sequence[ScanListener]:
-    """Every scan goes to the store's sink, the live counts and the webhook outbox."""
-    outbox = await stack.enter_async_context(running(WebhookOutbox(on_written=wake)))
+    stack: AsyncExitStack, core: Core, store: ScanSink, *, wake: Callable[[], None] | None
+) -> tuple[Sequence[ScanSink], Sequence[ScanListener]]:
+    """Every scan goes durably to the store (or its stream) and the webhook outbox, then,
+    best effort, to the live counts."""
     live = await stack.enter_async_context(running(LiveScanPublisher(core.bus)))
-    return [sink, live, outbox]
+    return [store, WebhookOutbox(on_written=wake)], [live]
 
 
 @asynccontextmanager
@@ -129,16 +132,12 @@ async def _delivering(settings: Settings) -> AsyncIterator[DeliveryWorker]:
         await worker.aclose()
 
 
-async def _scan_sink(stack: AsyncExitStack, core: Core) -> ScanListener:
+async def _scan_sink(stack: AsyncExitStack, core: Core) -> ScanSink:
     settings = core.settings
     if settings.uses_chdb and core.redis is not None:
         # The store has one owner (serve or api); reach it through the stream.
-        spool, lock = claim_directory(settings.data_dir / "stream-spool")
-        stack.callback(os.close, lock)
-        sink = StreamScanSink(core.redis, spool=Spool(spool))
-        return await stack.enter_async_context(running(sink))
-    store = await stack.enter_async_context(open_store(settings))
-    return await stack.enter_async_context(open_writer(settings, store))
+        return StreamSink(core.redis)
+    return StoreSink(await stack.enter_async_context(open_store(settings)))
 
 
 async def _optional_store(stack: AsyncExitStack, settings: Settings) -> ScanStore | None:
