@@ -24,7 +24,7 @@ from core.webhooks.health import DISABLE_AFTER
 from core.webhooks.queue import purge_finished
 from core.webhooks.sender import PinnedBackend
 
-from .conftest import FakeClock, FakeResolver, ZeroRng, new_account, scan_row
+from .conftest import FakeClock, FakeResolver, ZeroRng, commit_scans, new_account, scan_row
 
 MEGA = load_tiers()["mega"]
 
@@ -45,9 +45,7 @@ async def _setup(db, resolver, receiver, clock, scans=1):
     account = await new_account()
     registered = await register_endpoint(db, MEGA, account, receiver.url, None, resolver=resolver)
     outbox = WebhookOutbox(clock=clock)
-    for index in range(scans):
-        outbox.submit(scan_row(account, qr_id=f"qr_{index}"))
-    await outbox.flush()
+    await commit_scans(outbox, [scan_row(account, qr_id=f"qr_{index}") for index in range(scans)])
     return registered
 
 
@@ -193,8 +191,7 @@ async def test_endpoint_disabled_after_20_consecutive_failures(db, resolver, rec
     assert endpoint.consecutive_failures == DISABLE_AFTER - 1
     assert endpoint.disabled_at is None
     outbox = WebhookOutbox(clock=clock)
-    outbox.submit(scan_row(endpoint.account_id))
-    await outbox.flush()
+    await commit_scans(outbox, [scan_row(endpoint.account_id)])
     assert await worker.run_once() == 1  # the 20th failure in a row
     [view] = await list_endpoints(MEGA, endpoint.account_id)
     assert view.disabled
@@ -207,8 +204,7 @@ async def test_endpoint_disabled_after_20_consecutive_failures(db, resolver, rec
     assert await WebhookDelivery.filter(
         status="failed", last_error="endpoint disabled"
     ).count() == (DISABLE_AFTER)
-    outbox.submit(scan_row(endpoint.account_id))
-    await outbox.flush()
+    await commit_scans(outbox, [scan_row(endpoint.account_id)])
     assert await WebhookDelivery.filter(status="pending").count() == 0
 
 
