@@ -54,12 +54,11 @@ async def test_a_sigkill_under_a_burst_loses_no_scan_and_counts_none_twice(
     # At most the requests in flight at the kill are stored without the client seeing them.
     assert len(stored) - len(seen) <= CONNECTIONS
     deliveries = _deliveries(tmp_path / "var" / "qrmint.sqlite3")
+    print(f"seen {len(seen)}, stored {len(stored)}, deliveries {deliveries}")
     assert deliveries == (len(stored), len(stored))  # one per scan, each with its own event
 
 
-def _dynamic_qr_with_endpoint(
-    served: Served, key: str, receiver: HttpsReceiver
-) -> tuple[str, str]:
+def _dynamic_qr_with_endpoint(served: Served, key: str, receiver: HttpsReceiver) -> tuple[str, str]:
     with served.api(key) as client:
         created = client.post("/qr/generate", json={"type": "dynamic", "data": "https://e.x/"})
         assert created.status_code == 201, created.text
