@@ -81,6 +81,7 @@ class ScanConsumer:
         self._sinks = tuple(sinks)
         self._listeners = tuple(listeners)
         self._max_rows, self._max_wait, self._poll = max_rows, max_wait, poll
+        self._retry_first, self._retry_max = retry_first, retry_max
         self._backoffs = [Backoff(retry_first, retry_max) for _ in self._sinks]
         self._close_timeout = close_timeout
         self._close_deadline: float | None = None
@@ -115,26 +116,46 @@ class ScanConsumer:
         return self._close_deadline is not None
 
     async def _run(self) -> None:
-        try:
-            checkpoint = self._journal.checkpoint
-            if checkpoint.inflight:
-                await self._replay_inflight(checkpoint)
-            while True:
-                span = await self._next_span()
-                if span is None:
-                    if self._closing:
-                        return
-                    await self._wait()
-                    continue
-                await self._process(span, replayed=False)
-        except _GaveUp:
-            log.warning("stopping with scans still uncommitted: they stay in the journal")
+        trouble = Backoff(self._retry_first, self._retry_max)
+        while True:
+            try:
+                if not await self._step():
+                    return
+                trouble.succeeded()
+            except _GaveUp:
+                log.warning("stopping with scans still uncommitted: they stay in the journal")
+                return
+            except Exception:
+                # The journal itself failed (disk): nothing is lost, the step is redone
+                # from the checkpoint, which still names any batch in flight.
+                log.exception("scan journal consumer failed; retrying")
+                if self._past_close_deadline():
+                    return
+                await asyncio.sleep(trouble.failed())
+
+    async def _step(self) -> bool:
+        """Send one batch, or wait a little; False once closing and caught up."""
+        checkpoint = self._journal.checkpoint
+        if checkpoint.inflight:
+            await self._replay_inflight(checkpoint)
+            return True
+        span = await self._next_span()
+        if span is not None:
+            await self._process(span, replayed=False)
+            return True
+        if self._closing:
+            return False
+        await self._wait()
+        return True
 
     async def _replay_inflight(self, checkpoint: Checkpoint) -> None:
         committed = checkpoint.committed
         end = self._journal.readable_end(committed.segment)
-        if end is None:
-            return  # the segment is gone: it had been committed past (see Journal.open)
+        if end is None:  # the segment is gone: it had been committed past (see Journal.open)
+            await self._journal.save_checkpoint(
+                Checkpoint(committed, committed.offset), durable=True
+            )
+            return
         span = self._read(committed, min(end, checkpoint.inflight_end), limit=None)
         log.info("scan journal: sending again the %d scans in flight at the last stop",
                  len(span.facts))  # fmt: skip

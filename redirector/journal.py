@@ -102,6 +102,9 @@ class Journal:
         self._opened_at = 0.0
         self._synced = 0  # bytes of the current segment known to be on disk
         self._unsynced_fds: list[tuple[int, int]] = []  # sealed segments awaiting fsync+close
+        # Every fsync and close of a segment happens under this lock, so a descriptor is
+        # never closed twice or synced after its close (its number may be reused by then).
+        self._sync_lock = asyncio.Lock()
         self._pending_at_open = 0
         self.recorded = 0
         self.write_errors = 0
@@ -204,13 +207,11 @@ class Journal:
     async def sync_through(self, position: Position) -> None:
         """Make sure every record before `position` is on disk (before it is sent anywhere:
         after a power loss, no key may come back naming another scan)."""
-        if position.segment == self._segment:
-            if self._synced < position.offset:
-                end = self._end
-                await anyio.to_thread.run_sync(os.fdatasync, self._fd)
-                self._synced = max(self._synced, end)
-            return
-        await self._sync_sealed()
+        async with self._sync_lock:
+            if position.segment != self._segment:
+                await self._sync_sealed()
+            elif self._synced < position.offset:
+                await self._sync_current()
 
     async def save_checkpoint(self, checkpoint: Checkpoint, *, durable: bool) -> None:
         self.checkpoint = checkpoint
@@ -257,11 +258,12 @@ class Journal:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._fd >= 0:
-            await self._sync_sealed()
-            await anyio.to_thread.run_sync(os.fdatasync, self._fd)
-            os.close(self._fd)
-            self._fd = -1
+        async with self._sync_lock:
+            if self._fd >= 0:
+                await self._sync_sealed()
+                await anyio.to_thread.run_sync(os.fdatasync, self._fd)
+                os.close(self._fd)
+                self._fd = -1
 
     async def _maintain(self) -> None:
         while True:
@@ -276,10 +278,17 @@ class Journal:
         age = time.monotonic() - self._opened_at
         if self._end and age >= self._segment_seconds:
             self._rotate()
-        await self._sync_sealed()
-        if self._synced < self._end:
-            end = self._end
-            await anyio.to_thread.run_sync(os.fdatasync, self._fd)
+        async with self._sync_lock:
+            await self._sync_sealed()
+            if self._synced < self._end:
+                await self._sync_current()
+
+    async def _sync_current(self) -> None:
+        # The segment may be sealed while this runs: its descriptor then waits, unclosed,
+        # in _unsynced_fds until this lock is free.
+        segment, end = self._segment, self._end
+        await anyio.to_thread.run_sync(os.fdatasync, self._fd)
+        if segment == self._segment:
             self._synced = max(self._synced, end)
 
     async def _sync_sealed(self) -> None:

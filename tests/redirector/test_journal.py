@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+import redirector.journal as journal_module
 from redirector.journal import Checkpoint, Journal, Position
 from redirector.journal_format import decode_scan, encode_scan
 
@@ -108,3 +110,24 @@ def test_a_checkpoint_of_another_version_stops_the_start(tmp_path: Path) -> None
     (tmp_path / "checkpoint").write_text("9 1 2 3\n")
     with pytest.raises(OSError, match="version 9"):
         Journal(tmp_path).open()
+
+
+async def test_a_sealed_segment_is_closed_once_however_many_syncs_race(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Closing a descriptor twice can close one the store opened meanwhile (same number).
+    closed: list[int] = []
+    real = journal_module._sync_and_close
+
+    def recording(fd: int) -> None:
+        closed.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(journal_module, "_sync_and_close", recording)
+    journal = Journal(tmp_path, segment_bytes=1, sync_interval=0.001)
+    await journal.start()
+    for n in range(200):
+        journal.record(raw_scan(n))  # every record seals a segment
+        await asyncio.gather(*(journal.sync_through(Position(0, 0)) for _ in range(3)))
+    await journal.aclose()
+    assert len(closed) == 200
