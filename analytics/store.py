@@ -52,6 +52,7 @@ class ScanStore:
         self._all_readers = tuple(readers)
         self._parallel = ThreadPoolExecutor(len(readers), thread_name_prefix="scan-store")
         self._writer = writer
+        self._column_types: Sequence[Any] | None = None  # of `scans`, read at the first insert
         quoted = f"`{database.replace('`', '``')}`"
         self._names = {name: f"{quoted}.{name}" for name in _TABLES}
 
@@ -73,13 +74,22 @@ class ScanStore:
             # The daily rollup is fed by the same insert: a replayed batch must skip it too.
             "deduplicate_blocks_in_dependent_materialized_views": 1,
         }
-        self._writer.insert(
+        context = self._writer.create_insert_context(
             self._names["scans"],
-            _columns(rows),
             column_names=SCAN_COLUMNS,
+            column_types=self._column_types,  # known after the first insert: no lookup each time
             column_oriented=True,
             settings=settings,
         )
+        self._column_types = context.column_types
+        try:
+            self._writer.insert(context=context, data=_columns(rows))
+        finally:
+            # The context refers to itself (it keeps a bound method of its own), so it and
+            # the batch it holds would wait for a full garbage collection, which the servers
+            # run rarely (qrmint.servers): under load that was megabytes per insert.
+            context.data = None
+            vars(context).pop("_next_block_data", None)
 
     def query(self, sql: str, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run `sql` ($scans names the table) with server-side bound parameters."""
