@@ -27,6 +27,17 @@ from analytics.tables import MIGRATIONS, SCAN_COLUMNS
 from core.scans import ScanRow
 
 _TABLES = ("scans", "scans_daily", "scans_daily_view")
+# The embedded engine lives inside a qrmint process, beside the redirector: its caches are
+# sized for one process's share of a small machine, not for a dedicated server (ClickHouse's
+# defaults are 5 GiB each for marks and primary indexes). Measured: see docs/scans.md.
+EMBEDDED_OPTIONS = {
+    "mark_cache_size": 64 << 20,
+    "primary_index_cache_size": 64 << 20,
+    "index_mark_cache_size": 0,
+    "uncompressed_cache_size": 0,
+    "compiled_expression_cache_size": 32 << 20,
+    "query_condition_cache_size": 16 << 20,
+}
 _READERS = 2  # a stats query is one raw-table scan beside two rollup reads
 
 
@@ -148,7 +159,7 @@ def _open_embedded(url: str, path: Path) -> ScanStore:
 def _connect_embedded(dsn: str, path: Path) -> Client:
     try:
         with _engine_stderr_muted():
-            return clickhouse_connect.get_client(dsn=dsn)
+            return clickhouse_connect.get_client(dsn=dsn, chdb_options=EMBEDDED_OPTIONS)
     except ClickHouseError as exc:
         raise _embedded_error(exc, path) from exc
 
