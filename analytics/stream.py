@@ -24,6 +24,7 @@ import hashlib
 import logging
 import os
 import socket
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -41,6 +42,19 @@ GROUP = "qrmint-analytics"
 MAX_ENTRIES = 2_000  # unconsumed batches (each up to a consumer batch of rows)
 
 Entry = tuple[Any, Any]  # (entry id, fields); str or bytes depending on the client
+
+
+@dataclass(frozen=True)
+class StreamSinkStats:
+    published: int  # scans added to the stream (a batch sent again counts again)
+    refused: int  # batches held back in the journal because the stream was full
+    stream_entries: int  # entries waiting in the stream at the last round trip
+
+
+@dataclass(frozen=True)
+class DrainerStats:
+    drained: int  # scans made durable from the stream
+    rejected: int  # entries that were not scans, acknowledged and dropped
 
 
 class StreamFull(Exception):
@@ -73,6 +87,9 @@ class StreamSink:
             _, length = await pipe.execute()
         self._length = int(length)
         self.published += len(batch.rows)
+
+    def stats(self) -> StreamSinkStats:
+        return StreamSinkStats(self.published, self.refused, self._length)
 
 
 class StreamDrainer:
@@ -114,6 +131,9 @@ class StreamDrainer:
         self._closing = True
         if self._task is not None:
             await self._task
+
+    def stats(self) -> DrainerStats:
+        return DrainerStats(self.drained, self.rejected)
 
     async def _run(self) -> None:
         own_pending = True  # first re-read what this consumer took before a restart

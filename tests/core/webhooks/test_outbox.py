@@ -7,7 +7,7 @@ import pytest
 from core.models import ScanEndpoint, WebhookDelivery
 from core.scans import ScanBatch
 from core.tiers import load_tiers
-from core.webhooks import WebhookOutbox, delete_endpoint, register_endpoint
+from core.webhooks import WebhookOutbox, delete_endpoint, queue, register_endpoint
 from core.webhooks.cache import EndpointCache
 from core.webhooks.events import event_id_for
 
@@ -130,3 +130,15 @@ async def test_a_failed_write_raises_so_the_batch_is_retried(db, resolver, monke
     monkeypatch.undo()
     await commit_scans(outbox, rows)
     assert await WebhookDelivery.all().count() == 3
+
+
+async def test_the_delivery_backlog_is_counted_with_its_age(db, resolver):
+    account = await new_account()
+    await _endpoints(db, resolver, account, 2)
+    clock = FakeClock()
+    assert await queue.backlog(clock.now) == queue.Backlog(0, 0.0)
+    await commit_scans(WebhookOutbox(clock=clock), [scan_row(account) for _ in range(3)])
+    clock.advance(seconds=90)
+    waiting = await queue.backlog(clock.now)
+    assert waiting.pending == 6
+    assert 89 <= waiting.oldest_age <= 91  # created a moment after the (whole-second) clock
