@@ -44,7 +44,7 @@ async def test_the_webhook_event_constraint_is_added_over_existing_deliveries(
                 slot=n,
                 url="https://h/",
                 secret_ciphertext="x",
-            )  # fmt: skip
+            )
             for n in range(2)
         ]
         now = datetime.now(UTC)
