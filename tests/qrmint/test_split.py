@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -40,13 +42,17 @@ async def environment(
     client.close()
 
 
-@pytest.mark.slow
-@pytest.mark.postgres
-@pytest.mark.redis
-async def test_api_redirector_and_worker_as_separate_processes(
-    environment: dict[str, str], tmp_path: Path
-) -> None:
-    env, log = environment, tmp_path / "processes.log"
+@dataclass
+class Split:
+    api_port: int
+    redirect_port: int
+    key: str  # of a pro account
+    processes: list[subprocess.Popen[bytes]]
+
+
+@asynccontextmanager
+async def _split(env: dict[str, str], log: Path) -> AsyncIterator[Split]:
+    """`worker`, `api` and `redirector` running; stopped (each flushing) by the caller."""
     api_port, redirect_port = free_port(), free_port()
     env["QRMINT_REDIRECT_BASE_URL"] = f"http://127.0.0.1:{redirect_port}"
     await asyncio.to_thread(run_cli, env, "migrate")
@@ -56,12 +62,21 @@ async def test_api_redirector_and_worker_as_separate_processes(
         process(env, log, "api", "--port", str(api_port)) as api,
         process(env, log, "redirector", "--port", str(redirect_port)) as redirector,
     ):
-        await asyncio.to_thread(wait_healthy, f"http://127.0.0.1:{api_port}/healthz", api, log)
-        await asyncio.to_thread(
-            wait_healthy, f"http://127.0.0.1:{redirect_port}/healthz", redirector, log
-        )
-        qr_id = await asyncio.to_thread(_journey, env, key, api_port)
-        await asyncio.to_thread(stop_all, [redirector, api, worker], log)
+        for port, started in ((api_port, api), (redirect_port, redirector)):
+            await asyncio.to_thread(wait_healthy, f"http://127.0.0.1:{port}/healthz", started, log)
+        yield Split(api_port, redirect_port, key, [redirector, api, worker])
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_api_redirector_and_worker_as_separate_processes(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    env, log = environment, tmp_path / "processes.log"
+    async with _split(env, log) as split:
+        qr_id = await asyncio.to_thread(_journey, env, split.key, split.api_port)
+        await asyncio.to_thread(stop_all, split.processes, log)
     assert sum((await asyncio.to_thread(stored_by_referer, env, qr_id)).values()) == 5
 
 
@@ -74,28 +89,16 @@ async def test_a_burst_beyond_every_in_memory_bound_is_counted_whole(
     """More redirects than the consumer's batch and the old 10,000-scan queue, as fast as
     this client can send them: every one is stored once, none dropped."""
     env, log = environment, tmp_path / "processes.log"
-    api_port, redirect_port = free_port(), free_port()
-    env["QRMINT_REDIRECT_BASE_URL"] = f"http://127.0.0.1:{redirect_port}"
-    await asyncio.to_thread(run_cli, env, "migrate")
-    key = (await asyncio.to_thread(run_cli, env, "keys", "create", "--tier", "pro")).split()[-1]
-    with (
-        process(env, log, "worker") as worker,
-        process(env, log, "api", "--port", str(api_port)) as api,
-        process(env, log, "redirector", "--port", str(redirect_port)) as redirector,
-    ):
-        await asyncio.to_thread(wait_healthy, f"http://127.0.0.1:{api_port}/healthz", api, log)
-        await asyncio.to_thread(
-            wait_healthy, f"http://127.0.0.1:{redirect_port}/healthz", redirector, log
-        )
-        headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", headers=headers) as client:
+    async with _split(env, log) as split:
+        headers = {"Authorization": f"Bearer {split.key}"}
+        base = f"http://127.0.0.1:{split.api_port}"
+        with httpx.Client(base_url=base, headers=headers) as client:
             qr_id, code = await asyncio.to_thread(_dynamic_qr, client)
-            burst = Burst("127.0.0.1", redirect_port, code)
-            seen = await burst.run(range(12_000), connections=32)
+            seen = await Burst("127.0.0.1", split.redirect_port, code).run(range(12_000), 32)
             assert len(seen) == 12_000
             total = await asyncio.to_thread(total_scans, client, qr_id, len(seen), 180)
         assert total == 12_000
-        await asyncio.to_thread(stop_all, [redirector, api, worker], log)
+        await asyncio.to_thread(stop_all, split.processes, log)
     stored = await asyncio.to_thread(stored_by_referer, env, qr_id)
     assert len(stored) == 12_000
     assert set(stored.values()) == {1}
