@@ -34,7 +34,7 @@ from qrmint.servers import tune_gc_for_latency
 CONNECTIONS = 32
 # One wrk thread: on a small machine a second one only takes CPU from the server under test.
 WRK_THREADS = 1 if (os.cpu_count() or 1) <= 2 else 2
-DURATION_S = 10
+DURATION_S = int(os.environ.get("BENCH_SECONDS", "10"))  # shorter for a quick look
 WARMUP_S = 2
 CODE = "benchcode1"
 DESTINATION = "https://example.com/landing?utm_source=qr"

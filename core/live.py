@@ -41,10 +41,10 @@ def live_event(row: ScanRow) -> dict[str, Any]:
 
 
 class LiveScanPublisher:
-    def __init__(self, bus: EventBus, *, max_queue: int = 10_000) -> None:
+    def __init__(self, bus: EventBus, *, max_batches: int = 64) -> None:
         self._bus = bus
-        self._pending: DroppingQueue[ScanRow] = DroppingQueue(
-            "live scan queue", max_queue, log, on_drop=self._resync_later
+        self._pending: DroppingQueue[ScanBatch] = DroppingQueue(
+            "live scan queue", max_batches, log, on_drop=self._resync_later
         )
         self._queue = self._pending.queue
         self._resync: set[str] = set()  # channels owed an overflow marker
@@ -52,57 +52,49 @@ class LiveScanPublisher:
 
     @property
     def dropped(self) -> int:
+        """Batches whose events were replaced by overflow markers (the scans are stored)."""
         return self._pending.dropped
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="live-scan-publisher")
 
     def submit(self, batch: ScanBatch) -> None:
-        if batch.replayed:
-            for row in batch.rows:
-                self._resync_later(row)
-            self._wake_for_resync()
-            return
-        for row in batch.rows:
-            self._pending.put(row)
+        if batch.replayed:  # its events may have gone out before the crash
+            self._resync_later(batch)
+            batch = ScanBatch(batch.token, (), ())
+        self._pending.put(batch)
 
     async def aclose(self) -> None:
         await drain_then_cancel(self._queue, self._task)
         self._task = None
 
-    def _resync_later(self, row: ScanRow) -> None:
-        if len(self._resync) < _MAX_RESYNC:
+    def _resync_later(self, batch: ScanBatch) -> None:
+        for row in batch.rows:
+            if len(self._resync) >= _MAX_RESYNC:
+                return
             self._resync.add(row.qr_id)
-
-    def _wake_for_resync(self) -> None:
-        if self._queue.empty():  # the publisher sends markers with its next batch
-            self._queue.put_nowait(_MARKER_ONLY)
 
     async def _run(self) -> None:
         while True:
-            rows = [await self._queue.get()]
-            while len(rows) < _YIELD_EVERY and not self._queue.empty():
-                rows.append(self._queue.get_nowait())
-            messages = [
-                (scans_channel(r.qr_id), live_event(r)) for r in rows if r is not _MARKER_ONLY
-            ]
+            batch = await self._queue.get()
+            try:
+                await self._publish(batch)
+            finally:
+                self._queue.task_done()
+
+    async def _publish(self, batch: ScanBatch) -> None:
+        rows = batch.rows
+        for first in range(0, max(len(rows), 1), _YIELD_EVERY):
+            chunk = rows[first : first + _YIELD_EVERY]
+            messages = [(scans_channel(row.qr_id), live_event(row)) for row in chunk]
             resync, self._resync = self._resync, set()
             messages += [(scans_channel(qr_id), OVERFLOW_EVENT) for qr_id in resync]
             try:
-                if messages:  # one round trip for the batch when the bus is Redis
+                if messages:  # one round trip per chunk when the bus is Redis
                     await self._bus.publish_many(messages)
             except Exception as exc:
                 log.warning("%d live scan events not published (%s)", len(messages), exc)
-                for row in rows:
-                    if row is not _MARKER_ONLY:
-                        self._resync_later(row)
+                self._resync_later(ScanBatch(batch.token, chunk, ()))
                 self._resync |= resync
-            finally:
-                for _ in rows:
-                    self._queue.task_done()
-            # An in-process bus never suspends, and neither does get() on a busy queue:
-            # give the request handlers their turn between batches.
+            # An in-process bus never suspends: give the request handlers their turn.
             await asyncio.sleep(0)
-
-
-_MARKER_ONLY: Any = object()

@@ -102,8 +102,9 @@ class Enricher:
 
 
 def utc_millis(timestamp: float) -> datetime:
-    millis = int(timestamp * 1000)
-    return datetime.fromtimestamp(millis // 1000, UTC).replace(microsecond=millis % 1000 * 1000)
+    # A whole number of milliseconds divided by 1000 is within 0.5 µs of itself as a float,
+    # and fromtimestamp rounds to the microsecond: exact milliseconds come back.
+    return datetime.fromtimestamp(int(timestamp * 1000) / 1000, UTC)
 
 
 def referrer_host(referer: str) -> str:

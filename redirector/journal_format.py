@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from itertools import accumulate
 from typing import NamedTuple
 
 from core.links import LinkTarget
@@ -150,13 +151,17 @@ def _decode_body(body: bytes) -> ScanFacts:
     if lengths_struct is None:
         lengths_struct = _LENGTHS.setdefault(count, struct.Struct("<" + "H" * count))
     lengths = lengths_struct.unpack_from(body, _PREFIX.size)
-    position = _PREFIX.size + lengths_struct.size
-    if position + sum(lengths) != len(body):
+    blob = body[_PREFIX.size + lengths_struct.size :]
+    ends = list(accumulate(lengths))
+    if (ends[-1] if ends else 0) != len(blob):
         raise ValueError("the field lengths do not add up to the record")
-    values: list[str] = []
-    for length in lengths[: len(FIELDS)]:
-        values.append(body[position : position + length].decode("utf-8", "replace"))
-        position += length
+    starts = [0, *ends]
+    if blob.isascii():  # the usual case: one decode, then slices (bytes and characters agree)
+        text = blob.decode("ascii")
+        values = [text[a:b] for a, b in zip(starts, ends[: len(FIELDS)], strict=False)]
+    else:
+        pairs = zip(starts, ends[: len(FIELDS)], strict=False)
+        values = [blob[a:b].decode("utf-8", "replace") for a, b in pairs]
     for name in FIELDS[len(values) :]:
         values.append(DEFAULTS.get(name, ""))
     return ScanFacts(at, *values)
