@@ -9,13 +9,18 @@ raises: the consumer retries with backoff while the scans wait in the journal.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import anyio
 
+from analytics.spool import Batch, Spool, SpoolCorrupt
 from analytics.writer import BatchInserter
-from core.scans import ScanBatch
+from core.scans import ScanBatch, ScanSink
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,3 +46,29 @@ class StoreSink:
 
     def stats(self) -> StoreSinkStats:
         return StoreSinkStats(self.written, self.failures)
+
+
+async def forward_old_stream_spool(root: Path, sink: ScanSink) -> None:
+    """Send on the scans an earlier version's redirector kept on disk (under `root`) when
+    Redis was down at its stop; each spooled batch keeps its token. Left for the next
+    start if the sink fails now."""
+    for entry in await anyio.to_thread.run_sync(_old_spool_batches, root):
+        path, batch = entry
+        try:
+            await sink.commit(ScanBatch(batch.token, batch.rows, ()))
+        except Exception as exc:
+            log.warning("scans kept by an earlier version wait for the next start: %s", exc)
+            return
+        await anyio.to_thread.run_sync(partial(path.unlink, missing_ok=True))
+
+
+def _old_spool_batches(root: Path) -> list[tuple[Path, Batch]]:
+    found = []
+    for directory in sorted(root.glob("*")) if root.is_dir() else []:
+        spool = Spool(directory)
+        for entry in spool.recover():
+            try:
+                found.append((entry.path, spool.read(entry)))
+            except SpoolCorrupt:
+                spool.quarantine(entry)
+    return found

@@ -17,7 +17,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 
-from analytics.sinks import StoreSink
+from analytics.sinks import StoreSink, forward_old_stream_spool
 from analytics.store import ScanStore, ScanStoreBusy, open_scan_store
 from analytics.stream import StreamDrainer, StreamSink
 from api.app import create_api_app
@@ -48,8 +48,9 @@ async def serve(settings: Settings, host: str, api_port: int, redirect_port: int
         # Entered early, so it stops late: after the scan pipeline below has flushed.
         worker = await stack.enter_async_context(_delivering(settings))
         store = await stack.enter_async_context(open_store(settings))
+        # The writer replays any spool left on disk (by the drainer, or by an earlier version).
+        writer = await stack.enter_async_context(open_writer(settings, store))
         if core.redis is not None:  # scans of other redirectors, sent through Redis
-            writer = await stack.enter_async_context(open_writer(settings, store))
             await stack.enter_async_context(running(StreamDrainer(core.redis, writer)))
         sinks, listeners = await _fan_out(stack, core, StoreSink(store), wake=worker.wake)
         redirect_app = await stack.enter_async_context(
@@ -136,8 +137,12 @@ async def _scan_sink(stack: AsyncExitStack, core: Core) -> ScanSink:
     settings = core.settings
     if settings.uses_chdb and core.redis is not None:
         # The store has one owner (serve or api); reach it through the stream.
-        return StreamSink(core.redis)
-    return StoreSink(await stack.enter_async_context(open_store(settings)))
+        sink = StreamSink(core.redis)
+        await forward_old_stream_spool(settings.data_dir / "stream-spool", sink)
+        return sink
+    store = await stack.enter_async_context(open_store(settings))
+    await stack.enter_async_context(open_writer(settings, store))  # replays an old spool
+    return StoreSink(store)
 
 
 async def _optional_store(stack: AsyncExitStack, settings: Settings) -> ScanStore | None:

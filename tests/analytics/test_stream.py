@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from analytics.rowcodec import encode_row, encode_rows
+from analytics.rowcodec import decode_rows, encode_row, encode_rows
+from analytics.sinks import forward_old_stream_spool
+from analytics.spool import Batch, Spool
 from analytics.store import ScanStore
 from analytics.stream import GROUP, STREAM, StreamDrainer, StreamFull, StreamSink
 from analytics.writer import ScanWriter
@@ -150,3 +152,16 @@ async def test_bad_entries_are_dropped_not_retried(
     assert drainer.rejected == 2
     assert count_scans(qr_id) == 1
     assert await redis_client.xlen(STREAM) == 0
+
+
+async def test_scans_an_earlier_redirector_kept_on_disk_are_sent_on(
+    qr_id: str, make_row: RowFactory, redis_client: aioredis.Redis, tmp_path: Path
+) -> None:
+    spool = Spool(tmp_path / "stream-spool" / "0")
+    spool.recover()
+    spool.write(Batch("kept-1", tuple(make_row(qr_id, visitor=f"v{n}") for n in range(30))))
+    await forward_old_stream_spool(tmp_path / "stream-spool", StreamSink(redis_client))
+    [(_, fields)] = await redis_client.xrange(STREAM)
+    assert fields[b"token"] == b"kept-1"
+    assert len(decode_rows(fields[b"rows"])) == 30
+    assert list((tmp_path / "stream-spool" / "0").glob("*.scans")) == []
