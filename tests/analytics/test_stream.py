@@ -161,7 +161,8 @@ async def test_scans_an_earlier_redirector_kept_on_disk_are_sent_on(
     spool.recover()
     spool.write(Batch("kept-1", tuple(make_row(qr_id, visitor=f"v{n}") for n in range(30))))
     await forward_old_stream_spool(tmp_path / "stream-spool", StreamSink(redis_client))
-    [(_, fields)] = await redis_client.xrange(STREAM)
+    entries: Any = await redis_client.xrange(STREAM)
+    [(_, fields)] = entries
     assert fields[b"token"] == b"kept-1"
     assert len(decode_rows(fields[b"rows"])) == 30
     assert list((tmp_path / "stream-spool" / "0").glob("*.scans")) == []
