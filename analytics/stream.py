@@ -27,6 +27,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
@@ -80,7 +81,9 @@ class StreamSink:
             if self._length >= self._max_entries:
                 self.refused += 1
                 raise StreamFull(f"{self._length} entries wait in {self._stream}")
-        fields = {"token": batch.token, "rows": encode_rows(batch.rows)}
+        # Off the event loop: a full batch takes tens of milliseconds to encode.
+        encoded = await anyio.to_thread.run_sync(encode_rows, batch.rows)
+        fields = {"token": batch.token, "rows": encoded}
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.xadd(self._stream, fields)  # type: ignore[arg-type]
             pipe.xlen(self._stream)
@@ -175,7 +178,7 @@ class StreamDrainer:
     async def _handle(self, entry: Entry) -> None:
         entry_id, fields = entry
         try:
-            rows, token = _decode_entry(entry_id, fields or {})
+            rows, token = await anyio.to_thread.run_sync(_decode_entry, entry_id, fields or {})
         except RowDecodeError:
             log.error("dropping stream entry %s: not scan rows", entry_id)
             self.rejected += 1

@@ -37,7 +37,9 @@ from redirector.journal_format import CorruptRecord, ScanFacts, TornRecord, deco
 
 log = logging.getLogger(__name__)
 
-_ENRICH_CHUNK = 256  # records enriched between two yields to the event loop
+# Records decoded or enriched between two yields to the event loop: the consumer shares the
+# loop with the redirect handler, and a 10,000-record batch in one go would stall it.
+_CHUNK = 128
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ class ScanConsumer:
                 Checkpoint(committed, committed.offset), durable=True
             )
             return
-        span = self._read(committed, min(end, checkpoint.inflight_end), limit=None)
+        span = await self._read(committed, min(end, checkpoint.inflight_end), limit=None)
         log.info("scan journal: sending again the %d scans in flight at the last stop",
                  len(span.facts))  # fmt: skip
         await self._process(span, replayed=True)
@@ -178,7 +180,7 @@ class ScanConsumer:
             if not self._batch_is_due(position.segment):
                 return None
             self._pending_since = None
-            return self._read(position, end, limit=self._max_rows)
+            return await self._read(position, end, limit=self._max_rows)
 
     def _batch_is_due(self, segment: int) -> bool:
         now = time.monotonic()
@@ -199,7 +201,7 @@ class ScanConsumer:
         await anyio.to_thread.run_sync(self._journal.remove_before, following)
         return True
 
-    def _read(self, position: Position, end: int, *, limit: int | None) -> _Span:
+    async def _read(self, position: Position, end: int, *, limit: int | None) -> _Span:
         data = self._journal.read(position, end)
         facts: list[ScanFacts] = []
         offsets: list[int] = []
@@ -222,6 +224,8 @@ class ScanConsumer:
             facts.append(scan)
             offsets.append(position.offset + offset)
             offset = following
+            if len(facts) % _CHUNK == 0:
+                await asyncio.sleep(0)
         return _Span(position.segment, position.offset, position.offset + offset, facts, offsets)
 
     def _skip_torn_tail(self, segment: int, size: int) -> None:
@@ -255,8 +259,8 @@ class ScanConsumer:
         prefix = f"{self._journal.id}-{span.segment}-"
         keys = [f"{prefix}{offset}" for offset in span.offsets]
         rows: list[ScanRow] = []
-        for first in range(0, len(span.facts), _ENRICH_CHUNK):
-            last = first + _ENRICH_CHUNK
+        for first in range(0, len(span.facts), _CHUNK):
+            last = first + _CHUNK
             rows += await self._enricher.rows(span.facts[first:last], keys[first:last])
             await asyncio.sleep(0)  # redirects get their turn between chunks
         token = f"{prefix}{span.start}-{span.end}"

@@ -14,6 +14,7 @@ noise a receiver would have to filter anyway.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from core.webhooks.events import event_id_for, scan_event
 log = logging.getLogger("qrmint.webhooks.outbox")
 Clock = Callable[[], datetime]
 _INSERT_CHUNK = 1000
+_YIELD_EVERY = 128
 
 
 def utcnow() -> datetime:
@@ -77,7 +79,9 @@ class WebhookOutbox:
     async def _deliveries_for(self, batch: ScanBatch) -> list[WebhookDelivery]:
         now = self._clock()
         deliveries = []
-        for row, key in zip(batch.rows, batch.keys, strict=True):
+        for index, (row, key) in enumerate(zip(batch.rows, batch.keys, strict=True)):
+            if index % _YIELD_EVERY == _YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # the redirect handler shares this event loop
             if row.is_bot:
                 continue
             endpoint_ids = await self._cache.enabled_endpoints(row.account_id)
