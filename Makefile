@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 API_PORT ?= 8000
 REDIRECT_PORT ?= 8080
 
-.PHONY: run test lint typecheck pytest bench fuzz install clean
+.PHONY: run test lint typecheck pytest bench fuzz soak install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -44,6 +44,11 @@ fuzz: $(STAMP)
 	QRMINT_FUZZ_EXAMPLES=600 QRMINT_FUZZ_RANDOM=1 QRMINT_FUZZ_REPORT=$(FUZZ_REPORT) \
 		$(BIN)/python -m pytest -q -s tests/qrmint/test_fuzz.py
 	awk -F'\t' '{c+=$$2; e+=$$3; p+=$$4} END {printf "make fuzz: %d cases, %d server errors, %d shape problems\n", c, e, p}' $(FUZZ_REPORT)
+
+# Mixed load on `serve` and on the split shape, one report line a minute (SOAK_MINUTES=30).
+SOAK_MINUTES ?= 30
+soak: $(STAMP)
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python -m bench.soak $(SOAK_SHAPES)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -131,3 +131,5 @@ class WebhookDelivery(Model):
     class Meta:
         table = "webhook_deliveries"
         indexes = (("status", "next_attempt_at"), ("endpoint_id",))
+        # A scan written twice (a replay after a crash) must not deliver twice.
+        unique_together = (("event_id", "endpoint"),)

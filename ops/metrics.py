@@ -86,27 +86,38 @@ FAMILIES = {
         ),
         Family(
             "qrmint_scans_recorded_total",
-            "Scans enriched and handed to the scan listeners.",
+            "Scans written to this process's journal: one per answered redirect (GET).",
+            "counter",
+        ),
+        Family(
+            "qrmint_scans_committed_total",
+            "Journalled scans committed to every durable sink (store or stream, and webhooks).",
             "counter",
         ),
         Family(
             "qrmint_scans_dropped_total",
-            "Scans given up, by stage (a bounded buffer was full or Redis stayed down).",
+            "Scans lost, by stage: journal (could not be written: disk full or I/O error), "
+            "corrupt (an unreadable record skipped). Should stay 0.",
             "counter",
             ("stage",),
         ),
         Family(
             "qrmint_scans_stored_total",
-            "Scan rows stored in ClickHouse (replays from the spool included).",
+            "Scan rows stored in ClickHouse, by source: journal (this process's own) or stream "
+            "(drained from other redirectors, or replayed from a spool).",
             "counter",
+            ("source",),
         ),
         Family(
             "qrmint_scans_spooled_total",
-            "Scan rows written to the on-disk spool because the store was slow or down.",
+            "Drained scan rows written to the on-disk spool because the store was slow or down.",
             "counter",
         ),
         Family(
-            "qrmint_scan_store_failures_total", "Failed insert attempts into the store.", "counter"
+            "qrmint_scan_store_failures_total",
+            "Failed insert attempts into the store (each retried), by source.",
+            "counter",
+            ("source",),
         ),
         Family(
             "qrmint_scans_published_total",
@@ -120,9 +131,30 @@ FAMILIES = {
         ),
         Family(
             "qrmint_scan_backlog",
-            "Scan rows waiting, by stage: writer_memory, writer_spool, stream_buffer.",
+            "Scan rows waiting, by stage: journal (not yet committed), spool (drained rows on "
+            "disk waiting for the store).",
             "gauge",
             ("stage",),
+        ),
+        Family(
+            "qrmint_scan_backlog_bytes",
+            "Bytes of journal not yet committed by every durable sink.",
+            "gauge",
+        ),
+        Family(
+            "qrmint_scan_backlog_age_seconds",
+            "Age of the oldest scan not yet committed (0 when none waits).",
+            "gauge",
+        ),
+        Family(
+            "qrmint_scan_sinks_failing",
+            "Durable sinks whose last attempt failed (their scans wait in the journal).",
+            "gauge",
+        ),
+        Family(
+            "qrmint_scan_stream_entries",
+            "Entries waiting in the Redis scan stream at this redirector's last round trip.",
+            "gauge",
         ),
         Family(
             "qrmint_webhook_deliveries_total",
@@ -137,13 +169,19 @@ FAMILIES = {
             gauge_mode="max",
         ),
         Family(
-            "qrmint_webhook_events_dropped_total",
-            "Scans whose webhooks could not be queued (the outbox was full).",
+            "qrmint_webhook_backlog_age_seconds",
+            "Age of the oldest webhook delivery waiting in the database (0 when none).",
+            "gauge",
+            gauge_mode="max",
+        ),
+        Family(
+            "qrmint_webhook_deliveries_queued_total",
+            "Webhook delivery rows queued from scans (a replay after a crash adds none).",
             "counter",
         ),
         Family(
             "qrmint_live_events_dropped_total",
-            "Scan events not published to live subscribers (the queue was full).",
+            "Scan events not published to live subscribers (they resync from the store).",
             "counter",
         ),
     )

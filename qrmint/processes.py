@@ -2,9 +2,10 @@
 `worker` (production, sharing Postgres, ClickHouse and Redis) and the analytics migration.
 
 The embedded ClickHouse (chdb) has one owner process: `serve`, or in the split shape the
-first `api` (which answers stats from it). Redirectors on chdb:// with Redis publish scan
-rows to a Redis stream that the owner drains; on http:// every process writes its own.
-`worker` delivers webhooks only.
+first `api` (which answers stats from it). Every redirecting process journals its scans
+on local disk and commits them from there to its durable sinks: the store (or, for
+redirectors on chdb:// with Redis, the Redis stream that the owner drains; on http://
+every process writes its own) and the webhook outbox. `worker` delivers webhooks only.
 
 Every HTTP process also serves `/metrics` and `/readyz` (`ops.routes`), fed by the hooks
 in `qrmint.observed`; the listening sockets are bound by the caller before any of this
@@ -22,14 +23,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import anyio
 from starlette.applications import Starlette
 
-from analytics.spool import Spool, claim_directory
+from analytics.sinks import StoreSink, forward_old_stream_spool
 from analytics.store import ScanStore, ScanStoreBusy, open_scan_store
-from analytics.stream import StreamDrainer, StreamScanSink
+from analytics.stream import StreamDrainer, StreamSink
 from analytics.writer import ScanWriter
 from api.app import create_api_app
 from core.config import Settings
 from core.live import LiveScanPublisher
-from core.scans import ScanListener
+from core.scans import ScanListener, ScanSink
 from core.tiers import load_tiers
 from core.webhooks.cache import TierChanges, shared_cache
 from core.webhooks.delivery import DeliveryWorker
@@ -61,17 +62,19 @@ async def serve(settings: Settings, api_at: Listener, redirect_at: Listener) -> 
         # Entered early, so it stops late: after the scan pipeline below has flushed.
         worker = await stack.enter_async_context(_delivering(settings))
         store = await stack.enter_async_context(open_store(settings))
+        # The writer replays any spool left on disk (by the drainer, or by an earlier version).
         writer = await stack.enter_async_context(open_writer(settings, store))
         stack.enter_context(watching(observed.writer_probes(writer)))
-        if core.redis is not None:
+        if core.redis is not None:  # scans of other redirectors, sent through Redis
             await _drain_stream(stack, core, writer)
-        listeners = await _fan_out(stack, core, writer, wake=worker.wake)
+        sinks, listeners = await _fan_out(stack, core, _store_sink(stack, store), wake=worker.wake)
         checks = observed.readiness_checks(core, store)
         redirect_app = await stack.enter_async_context(
             open_redirector(
                 settings,
                 redis=core.redis,
                 bus=core.bus,
+                sinks=sinks,
                 listeners=listeners,
                 extra_routes=ops_routes(settings.metrics_token, checks),
             )
@@ -106,7 +109,7 @@ async def redirector(settings: Settings, listener: Listener) -> None:
         await stack.enter_async_context(refreshing())
         sink, store = await _scan_sink(stack, core)
         # No wake-up call across processes: the worker polls the deliveries table.
-        listeners = await _fan_out(stack, core, sink, wake=None)
+        sinks, listeners = await _fan_out(stack, core, sink, wake=None)
         if core.redis is None:
             log.warning(
                 "without QRMINT_REDIS_URL no update can reach this process: every scan "
@@ -118,6 +121,7 @@ async def redirector(settings: Settings, listener: Listener) -> None:
                 settings,
                 redis=core.redis,
                 bus=core.bus,
+                sinks=sinks,
                 listeners=listeners,
                 cached=core.redis is not None,
                 extra_routes=ops_routes(settings.metrics_token, checks),
@@ -180,15 +184,16 @@ async def _drain_stream(stack: AsyncExitStack, core: Core, writer: ScanWriter) -
 
 
 async def _fan_out(
-    stack: AsyncExitStack, core: Core, sink: ScanListener, *, wake: Callable[[], None] | None
-) -> Sequence[ScanListener]:
-    """Every scan goes to the store's sink, the live counts and the webhook outbox."""
+    stack: AsyncExitStack, core: Core, store: ScanSink, *, wake: Callable[[], None] | None
+) -> tuple[Sequence[ScanSink], Sequence[ScanListener]]:
+    """Every scan goes durably to the store (or its stream) and the webhook outbox, then,
+    best effort, to the live counts."""
     shared_cache.use_tiers(load_tiers(core.settings.tiers_file))
     await stack.enter_async_context(running(TierChanges(core.bus)))
-    outbox = await stack.enter_async_context(running(WebhookOutbox(on_written=wake)))
+    outbox = WebhookOutbox(on_written=wake)
     live = await stack.enter_async_context(running(LiveScanPublisher(core.bus)))
     stack.enter_context(watching(observed.fan_out_probes(outbox, live)))
-    return [sink, live, outbox]
+    return [store, outbox], [live]
 
 
 @asynccontextmanager
@@ -206,21 +211,25 @@ async def _delivering(settings: Settings) -> AsyncIterator[DeliveryWorker]:
         await worker.aclose()
 
 
-async def _scan_sink(stack: AsyncExitStack, core: Core) -> tuple[ScanListener, ScanStore | None]:
+async def _scan_sink(stack: AsyncExitStack, core: Core) -> tuple[ScanSink, ScanStore | None]:
     """Where this redirector's scans go, and the store it holds (if it holds one)."""
     settings = core.settings
     if settings.uses_chdb and core.redis is not None:
         # The store has one owner (serve or api); reach it through the stream.
-        spool, lock = claim_directory(settings.data_dir / "stream-spool")
-        stack.callback(os.close, lock)
-        sink = StreamScanSink(core.redis, spool=Spool(spool))
-        await stack.enter_async_context(running(sink))
+        sink = StreamSink(core.redis)
+        await forward_old_stream_spool(settings.data_dir / "stream-spool", sink)
         stack.enter_context(watching(observed.stream_sink_probes(sink)))
         return sink, None
     store = await stack.enter_async_context(open_store(settings))
-    writer = await stack.enter_async_context(open_writer(settings, store))
+    writer = await stack.enter_async_context(open_writer(settings, store))  # old spools
     stack.enter_context(watching(observed.writer_probes(writer)))
-    return writer, store
+    return _store_sink(stack, store), store
+
+
+def _store_sink(stack: AsyncExitStack, store: ScanStore) -> StoreSink:
+    sink = StoreSink(store)
+    stack.enter_context(watching(observed.store_sink_probes(sink)))
+    return sink
 
 
 async def _optional_store(stack: AsyncExitStack, settings: Settings) -> ScanStore | None:

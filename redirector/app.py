@@ -1,10 +1,11 @@
 """The redirect domain: a minimal Starlette app, separate from the API.
 
 Hot path per GET: a regex check, an in-process cache hit (see `resolver`), an HMAC
-for the visitor (two for a new one: the cookie is signed), and a non-blocking put of
-the raw scan facts on the recorder's queue. No ORM objects, no middleware beyond
-Starlette's own error handling, and not even a Request object: the redirect endpoint
-is plain ASGI, because at this size Starlette's per-request objects cost more than
+for the visitor (two for a new one: the cookie is signed), and one record of the raw
+scan facts appended to the scan journal (one `os.write`, before the 302 is sent: a
+redirect the client saw is a scan on disk, see `redirector.journal`). No ORM objects,
+no middleware beyond Starlette's own error handling, and not even a Request object: the
+redirect endpoint is plain ASGI, because at this size Starlette's per-request objects cost more than
 the redirect itself.
 
 `/` and `/healthz` cannot shadow a short code: generated codes never contain "l"
@@ -35,7 +36,7 @@ from core.config import Settings
 from core.links import LinkTarget
 from core.shortcodes import SHORT_CODE_RE
 from ops.requests import RequestObserver
-from redirector.recorder import RawScan
+from redirector.journal_format import RawScan
 from redirector.visitor import COOKIE_NAME, VisitorIdentifier
 
 NO_STORE = {"cache-control": "no-store"}
@@ -53,6 +54,8 @@ class Resolver(Protocol):
 
 
 class Recorder(Protocol):
+    """The scan journal: `record` appends before the response goes out, never raises."""
+
     def record(self, scan: RawScan) -> None: ...
 
 
@@ -116,8 +119,9 @@ class _Redirect:
             headers.append((b"set-cookie", cookie.encode("latin-1")))
         if scope["method"] == "GET":  # HEAD answers the same but is not a scan
             self._recorder.record(
-                RawScan(time.time(), target, visitor.id, ip, facts.user_agent, facts.referer)
-            )
+                RawScan(time.time(), target, visitor.id, ip, facts.user_agent, facts.referer,
+                        facts.accept_language, facts.host)
+            )  # fmt: skip
         await send({"type": "http.response.start", "status": 302, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
@@ -125,10 +129,10 @@ class _Redirect:
 class _RequestFacts:
     """The few request headers the redirect needs, in one pass over the raw list."""
 
-    __slots__ = ("_cookie", "forwarded_for", "referer", "user_agent")
+    __slots__ = ("_cookie", "accept_language", "forwarded_for", "host", "referer", "user_agent")
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        self.user_agent = self.referer = self._cookie = ""
+        self.user_agent = self.referer = self._cookie = self.accept_language = self.host = ""
         self.forwarded_for: list[str] = []
         for name, value in raw:
             if name == b"user-agent":
@@ -137,6 +141,10 @@ class _RequestFacts:
                 self._cookie = value.decode("latin-1")
             elif name == b"referer":
                 self.referer = value.decode("latin-1")
+            elif name == b"accept-language":
+                self.accept_language = value.decode("latin-1")
+            elif name == b"host":
+                self.host = value.decode("latin-1")
             elif name == b"x-forwarded-for":
                 self.forwarded_for.append(value.decode("latin-1"))
 

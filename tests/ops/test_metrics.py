@@ -47,10 +47,10 @@ async def test_counters_follow_the_component() -> None:
     component = Component()
     probes = [
         Probe("qrmint_redirects_total", lambda: component.handled, ("redirected",)),
-        Probe("qrmint_scan_backlog", lambda: component.backlog, ("writer_memory",)),
+        Probe("qrmint_scan_backlog", lambda: component.backlog, ("journal",)),
     ]
     key = ("qrmint_redirects_total", (("outcome", "redirected"),))
-    gauge = ("qrmint_scan_backlog", (("stage", "writer_memory"),))
+    gauge = ("qrmint_scan_backlog", (("stage", "journal"),))
     with watching(probes):
         before = (await scrape()).get(key, 0.0)
         component.handled, component.backlog = 7, 3
@@ -70,11 +70,11 @@ async def test_counters_follow_the_component() -> None:
 async def test_two_sources_of_one_gauge_add_up() -> None:
     first, second = Component(backlog=2), Component(backlog=5)
     probes = [
-        Probe("qrmint_scan_backlog", lambda: first.backlog, ("stream_buffer",)),
-        Probe("qrmint_scan_backlog", lambda: second.backlog, ("stream_buffer",)),
+        Probe("qrmint_scan_backlog", lambda: first.backlog, ("journal",)),
+        Probe("qrmint_scan_backlog", lambda: second.backlog, ("journal",)),
     ]
     with watching(probes):
-        assert (await scrape())[("qrmint_scan_backlog", (("stage", "stream_buffer"),))] == 7
+        assert (await scrape())[("qrmint_scan_backlog", (("stage", "journal"),))] == 7
 
 
 async def test_an_unreadable_source_does_not_fail_the_scrape() -> None:

@@ -31,7 +31,11 @@ class Served:
         self, data_dir: Path, *, env: dict[str, str] | None = None, base_url: bool = True
     ) -> None:
         self.api_port, self.redirect_port = free_port(), free_port()
-        self.env = {**os.environ, "QRMINT_DATA_DIR": str(data_dir)}
+        self.env = {
+            **os.environ,
+            "QRMINT_DATA_DIR": str(data_dir),
+            "QRMINT_CLICKHOUSE_URL": f"chdb://{data_dir / 'analytics'}",
+        }
         for name in ("QRMINT_REDIS_URL", "QRMINT_REDIRECT_BASE_URL", "PROMETHEUS_MULTIPROC_DIR"):
             self.env.pop(name, None)
         if base_url:
@@ -53,7 +57,7 @@ class Served:
         args += ["--redirect-port", str(self.redirect_port)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(args, env=self.env, stderr=log, stdout=log)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
                 httpx.get(f"{self.redirect_url}/healthz", timeout=1)
@@ -67,7 +71,7 @@ class Served:
     def stop(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        assert self.process.wait(timeout=60) == 0
+        assert self.process.wait(timeout=120) == 0, self.log.read_text()
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:

@@ -56,7 +56,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 REDIRECTED = ("qrmint_redirects_total", (("outcome", "redirected"),))
 NOT_FOUND = ("qrmint_redirects_total", (("outcome", "not_found"),))
 RECORDED = ("qrmint_scans_recorded_total", ())
-STORED = ("qrmint_scans_stored_total", ())
+STORED = ("qrmint_scans_stored_total", (("source", "journal"),))
 GENERATED = (
     "qrmint_http_requests_total",
     (("app", "api"), ("method", "POST"), ("route", "/qr/generate"), ("status", "201")),

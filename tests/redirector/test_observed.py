@@ -16,7 +16,12 @@ from redirector.wiring import open_redirector
 
 async def _visit(settings: Settings, paths: list[str]) -> tuple[object, list[httpx.Response]]:
     async with open_redirector(
-        settings, redis=None, bus=LocalBus(), listeners=[], geo_locator=lambda ip: ("", "")
+        settings,
+        redis=None,
+        bus=LocalBus(),
+        sinks=[],
+        listeners=[],
+        geo_locator=lambda ip: ("", ""),
     ) as app:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://r.test") as client:

@@ -23,7 +23,7 @@ from core.webhooks.backoff import MAX_ATTEMPTS, SCHEDULE
 from core.webhooks.queue import purge_finished
 from core.webhooks.sender import PinnedBackend
 
-from .conftest import FakeClock, FakeResolver, ZeroRng, new_account, scan_row
+from .conftest import FakeClock, FakeResolver, ZeroRng, commit_scans, new_account, scan_row
 
 MEGA = load_tiers()["mega"]
 
@@ -44,9 +44,7 @@ async def _setup(db, resolver, receiver, clock, scans=1):
     account = await new_account()
     registered = await register_endpoint(db, MEGA, account, receiver.url, None, resolver=resolver)
     outbox = WebhookOutbox(clock=clock)
-    for index in range(scans):
-        outbox.submit(scan_row(account, qr_id=f"qr_{index}"))
-    await outbox.flush()
+    await commit_scans(outbox, [scan_row(account, qr_id=f"qr_{index}") for index in range(scans)])
     return registered
 
 

@@ -19,7 +19,7 @@ from core.webhooks.cache import EndpointCache, TierChanges, announce_tier_change
 from core.webhooks.health import DISABLE_AFTER
 from core.webhooks.service import set_endpoint_enabled
 
-from .conftest import FakeClock, ZeroRng, new_account, scan_row
+from .conftest import FakeClock, ZeroRng, commit_scans, new_account, scan_row
 
 TIERS = load_tiers()
 
@@ -46,9 +46,7 @@ async def _endpoint(db, resolver, receiver) -> tuple[str, str]:
 
 async def _scans(clock, account: str, count: int = 1) -> None:
     outbox = WebhookOutbox(clock=clock)
-    for index in range(count):
-        outbox.submit(scan_row(account, qr_id=f"qr_{index}"))
-    await outbox.flush()
+    await commit_scans(outbox, [scan_row(account, qr_id=f"qr_{index}") for index in range(count)])
 
 
 async def _run_due(worker) -> int:
