@@ -34,6 +34,17 @@ _TABLES = (
     "refusals_daily_view",
     "schema_steps",
 )
+# The embedded engine lives inside a qrmint process, beside the redirector: its caches are
+# sized for one process's share of a small machine, not for a dedicated server (ClickHouse's
+# defaults are 5 GiB each for marks and primary indexes). Measured: see docs/scans.md.
+EMBEDDED_OPTIONS = {
+    "mark_cache_size": 64 << 20,
+    "primary_index_cache_size": 64 << 20,
+    "index_mark_cache_size": 0,
+    "uncompressed_cache_size": 0,
+    "compiled_expression_cache_size": 32 << 20,
+    "query_condition_cache_size": 16 << 20,
+}
 _READERS = 2  # a stats query is one raw-table scan beside two rollup reads
 
 
@@ -59,6 +70,7 @@ class ScanStore:
         self._all_readers = tuple(readers)
         self._parallel = ThreadPoolExecutor(len(readers), thread_name_prefix="scan-store")
         self._writer = writer
+        self._column_types: Sequence[Any] | None = None  # of `scans`, read at the first insert
         quoted = f"`{database.replace('`', '``')}`"
         self._names = {name: f"{quoted}.{name}" for name in _TABLES}
 
@@ -86,13 +98,22 @@ class ScanStore:
             # The daily rollup is fed by the same insert: a replayed batch must skip it too.
             "deduplicate_blocks_in_dependent_materialized_views": 1,
         }
-        self._writer.insert(
+        context = self._writer.create_insert_context(
             self._names["scans"],
-            _columns(rows),
             column_names=SCAN_COLUMNS,
+            column_types=self._column_types,  # known after the first insert: no lookup each time
             column_oriented=True,
             settings=settings,
         )
+        self._column_types = context.column_types
+        try:
+            self._writer.insert(context=context, data=_columns(rows))
+        finally:
+            # The context refers to itself (it keeps a bound method of its own), so it and
+            # the batch it holds would wait for a full garbage collection, which the servers
+            # run rarely (qrmint.servers): under load that was megabytes per insert.
+            context.data = None
+            vars(context).pop("_next_block_data", None)
 
     def query(self, sql: str, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run `sql` ($scans names the table) with server-side bound parameters."""
@@ -151,7 +172,7 @@ def _open_embedded(url: str, path: Path) -> ScanStore:
 def _connect_embedded(dsn: str, path: Path) -> Client:
     try:
         with _engine_stderr_muted():
-            return clickhouse_connect.get_client(dsn=dsn)
+            return clickhouse_connect.get_client(dsn=dsn, chdb_options=EMBEDDED_OPTIONS)
     except ClickHouseError as exc:
         raise _embedded_error(exc, path) from exc
 

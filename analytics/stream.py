@@ -1,12 +1,19 @@
 """Scans over a Redis stream, for redirectors that cannot open an embedded (chdb) store.
 
-`StreamScanSink` runs in each redirector process: `submit` buffers, a background task
-XADDs in pipelined batches and keeps rows (bounded) while Redis is unreachable.
+`StreamSink` is a durable sink of a redirector's journal consumer: each batch becomes one
+stream entry (`{"token", "rows"}`, the rows column by column), sent in one pipelined
+round trip together with a length check. The journal checkpoint moves only once Redis
+confirmed the XADD. The stream is never trimmed: when it holds `max_entries` unconsumed
+entries the sink refuses more (`StreamFull`, retried with backoff by the consumer), so
+a stalled drainer makes the backlog wait in the redirectors' journals on disk instead of
+being cut off by MAXLEN.
+
 `StreamDrainer` runs in the one process that owns the store: it reads with a consumer
-group, hands rows to `ScanWriter.persist`, and acknowledges (XACK, then XDEL to keep the
-stream short) only once they are stored or spooled. Entries left pending by a consumer
-that died are taken over with XAUTOCLAIM. Delivery is at-least-once; a redelivered batch
-of the same entries carries the same insert token, so the store usually keeps it once.
+group, hands each entry's rows with the entry's token to `ScanWriter.persist`, and
+acknowledges (XACK, then XDEL to keep the stream short) only once they are stored or
+spooled. An entry sent twice (a redirector died between XADD and its checkpoint) carries
+the same token both times, so the store keeps one copy. Entries left pending by a
+consumer that died are taken over with XAUTOCLAIM.
 """
 
 from __future__ import annotations
@@ -17,136 +24,75 @@ import hashlib
 import logging
 import os
 import socket
-from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
-from analytics.rowcodec import RowDecodeError, decode_row, encode_row
-from analytics.spool import Batch, Spool, SpoolCorrupt, new_batch
+from analytics.rowcodec import RowDecodeError, decode_row, decode_rows, encode_rows
 from analytics.writer import ScanWriter
-from core.scans import ScanRow
+from core.retrying import Backoff
+from core.scans import ScanBatch, ScanRow
 
 log = logging.getLogger(__name__)
 
 STREAM = "qrmint:scans"
 GROUP = "qrmint-analytics"
+MAX_ENTRIES = 2_000  # unconsumed batches (each up to a consumer batch of rows)
 
-_FIRST_RETRY = 0.1
 Entry = tuple[Any, Any]  # (entry id, fields); str or bytes depending on the client
 
 
-class StreamScanSink:
-    """A core.scans.ScanListener publishing to the stream; call `submit` from the loop thread."""
+@dataclass(frozen=True)
+class StreamSinkStats:
+    published: int  # scans added to the stream (a batch sent again counts again)
+    refused: int  # batches held back in the journal because the stream was full
+    stream_entries: int  # entries waiting in the stream at the last round trip
+
+
+@dataclass(frozen=True)
+class DrainerStats:
+    drained: int  # scans made durable from the stream
+    rejected: int  # entries that were not scans, acknowledged and dropped
+
+
+class StreamFull(Exception):
+    """The drainer is behind: the batch waits in the journal until the stream shrinks."""
+
+
+class StreamSink:
+    """A core.scans.ScanSink publishing each batch as one stream entry."""
 
     def __init__(
-        self,
-        redis: aioredis.Redis,
-        *,
-        stream: str = STREAM,
-        batch_size: int = 500,
-        max_buffered: int = 100_000,
-        max_stream_length: int = 5_000_000,
-        retry_max: float = 5.0,
-        spool: Spool | None = None,
+        self, redis: aioredis.Redis, *, stream: str = STREAM, max_entries: int = MAX_ENTRIES
     ) -> None:
         self._redis = redis
-        self._spool = spool
         self._stream = stream
-        self._batch_size = batch_size
-        self._max_stream_length = max_stream_length
-        self._retry_max = retry_max
-        self._rows: deque[ScanRow] = deque(maxlen=max_buffered)
-        self._wake = asyncio.Event()
-        self._closing = False
-        self._task: asyncio.Task[None] | None = None
+        self._max_entries = max_entries
+        self._length = 0  # entries in the stream at the last round trip
         self.published = 0
-        self.dropped = 0  # oldest rows given up when Redis stayed down past max_buffered
+        self.refused = 0  # batches held back because the stream was full
 
-    def submit(self, row: ScanRow) -> None:
-        try:
-            if len(self._rows) == self._rows.maxlen:
-                self.dropped += 1
-            self._rows.append(row)
-            self._wake.set()
-        except Exception:  # the redirect must answer whatever happens here
-            log.exception("could not buffer a scan for the stream")
-
-    @property
-    def buffered(self) -> int:
-        return len(self._rows)
-
-    async def start(self) -> None:
-        """Take back what an earlier stop had to keep on disk, then publish in the background."""
-        if self._spool is not None:
-            for batch in await anyio.to_thread.run_sync(_take_spooled, self._spool):
-                self._rows.extend(batch.rows)
-        self._task = asyncio.create_task(self._run())
-
-    async def aclose(self) -> None:
-        """Publish what is buffered (one attempt if Redis is down), keep the rest, then stop."""
-        self._closing = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-        if self._rows and self._spool is not None:
-            batch = new_batch(tuple(self._rows))
-            await anyio.to_thread.run_sync(self._spool.write, batch)
-            log.warning("Redis unreachable at shutdown: %d scans kept on disk", len(batch.rows))
-            self._rows.clear()
-        if self._rows:
-            log.error("%d scans were not published: Redis unreachable at shutdown", len(self._rows))
-
-    async def _run(self) -> None:
-        delay = _FIRST_RETRY
-        while True:
-            if not self._rows:
-                if self._closing:
-                    return
-                await self._wake.wait()
-                self._wake.clear()
-                continue
-            try:
-                await self._publish_batch()
-                delay = _FIRST_RETRY
-            except (RedisError, OSError) as exc:
-                if self._closing:
-                    return
-                log.warning("publishing scans to Redis failed (retry in %.1fs): %s", delay, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._retry_max)
-
-    async def _publish_batch(self) -> None:
-        batch = [self._rows[index] for index in range(min(self._batch_size, len(self._rows)))]
-        dropped_before = self.dropped
+    async def commit(self, batch: ScanBatch) -> None:
+        if self._length >= self._max_entries:
+            self._length = int(await self._redis.xlen(self._stream))
+            if self._length >= self._max_entries:
+                self.refused += 1
+                raise StreamFull(f"{self._length} entries wait in {self._stream}")
+        # Off the event loop: a full batch takes tens of milliseconds to encode.
+        encoded = await anyio.to_thread.run_sync(encode_rows, batch.rows)
+        fields = {"token": batch.token, "rows": encoded}
         async with self._redis.pipeline(transaction=False) as pipe:
-            for row in batch:
-                pipe.xadd(
-                    self._stream,
-                    encode_row(row),  # type: ignore[arg-type]
-                    maxlen=self._max_stream_length,
-                    approximate=True,
-                )
-            await pipe.execute()
-        # Rows leave the buffer only once Redis has them. Overflow meanwhile discarded the
-        # oldest, which were the first of this batch: only the rest are still to remove.
-        for _ in range(max(0, len(batch) - (self.dropped - dropped_before))):
-            self._rows.popleft()
-        self.published += len(batch)
+            pipe.xadd(self._stream, fields)  # type: ignore[arg-type]
+            pipe.xlen(self._stream)
+            _, length = await pipe.execute()
+        self._length = int(length)
+        self.published += len(batch.rows)
 
-
-def _take_spooled(spool: Spool) -> list[Batch]:
-    batches = []
-    for entry in spool.recover():
-        try:
-            batches.append(spool.read(entry))
-        except SpoolCorrupt:
-            spool.quarantine(entry)
-            continue
-        spool.remove(entry)
-    return batches
+    def stats(self) -> StreamSinkStats:
+        return StreamSinkStats(self.published, self.refused, self._length)
 
 
 class StreamDrainer:
@@ -160,7 +106,7 @@ class StreamDrainer:
         stream: str = STREAM,
         group: str = GROUP,
         consumer: str | None = None,
-        batch_size: int = 2000,
+        batch_size: int = 16,
         block_ms: int = 500,
         claim_idle_ms: int = 60_000,
         retry_max: float = 5.0,
@@ -170,10 +116,10 @@ class StreamDrainer:
         self._stream = stream
         self._group = group
         self._consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
-        self._batch_size = batch_size
+        self._batch_size = batch_size  # entries per read; each is stored on its own
         self._block_ms = block_ms
         self._claim_idle_ms = claim_idle_ms
-        self._retry_max = retry_max
+        self._backoff = Backoff(0.1, retry_max)
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self.drained = 0
@@ -182,15 +128,17 @@ class StreamDrainer:
     async def start(self) -> None:
         with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists already
             await self._redis.xgroup_create(self._stream, self._group, id="0", mkstream=True)
-        self._task = asyncio.create_task(self._run())
+        self._task = asyncio.create_task(self._run(), name="scan-stream-drainer")
 
     async def aclose(self) -> None:
         self._closing = True
         if self._task is not None:
             await self._task
 
+    def stats(self) -> DrainerStats:
+        return DrainerStats(self.drained, self.rejected)
+
     async def _run(self) -> None:
-        delay = _FIRST_RETRY
         own_pending = True  # first re-read what this consumer took before a restart
         while not self._closing:
             try:
@@ -198,13 +146,13 @@ class StreamDrainer:
                 if not entries:
                     entries = await self._read(pending=own_pending)
                     own_pending = own_pending and bool(entries)
-                if entries:
-                    await self._handle(entries)
-                delay = _FIRST_RETRY
+                for entry in entries:
+                    await self._handle(entry)
+                self._backoff.succeeded()
             except (RedisError, OSError) as exc:
+                delay = self._backoff.failed()
                 log.warning("draining the scan stream failed (retry in %.1fs): %s", delay, exc)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self._retry_max)
 
     async def _claim_dead(self) -> list[Entry]:
         reply: Any = await self._redis.xautoclaim(
@@ -227,24 +175,29 @@ class StreamDrainer:
         )
         return [entry for _, entries in reply or [] for entry in entries]
 
-    async def _handle(self, entries: list[Entry]) -> None:
-        rows = []
-        for entry_id, fields in entries:
-            try:
-                rows.append(decode_row(fields or {}))
-            except RowDecodeError:
-                log.error("dropping stream entry %s: not a scan row", entry_id)
-                self.rejected += 1
-        ids = [entry_id for entry_id, _ in entries]
-        await self._writer.persist(rows, token=_token(ids))
+    async def _handle(self, entry: Entry) -> None:
+        entry_id, fields = entry
+        try:
+            rows, token = await anyio.to_thread.run_sync(_decode_entry, entry_id, fields or {})
+        except RowDecodeError:
+            log.error("dropping stream entry %s: not scan rows", entry_id)
+            self.rejected += 1
+            rows, token = [], ""
+        await self._writer.persist(rows, token=token)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.xack(self._stream, self._group, *ids)
-            pipe.xdel(self._stream, *ids)
+            pipe.xack(self._stream, self._group, entry_id)
+            pipe.xdel(self._stream, entry_id)
             await pipe.execute()
         self.drained += len(rows)
 
 
-def _token(ids: list[Any]) -> str:
-    # The same entries redelivered together get the same insert-deduplication token.
-    joined = ",".join(i.decode() if isinstance(i, bytes) else str(i) for i in ids)
-    return hashlib.sha256(joined.encode()).hexdigest()[:32]
+def _decode_entry(entry_id: Any, fields: dict[Any, Any]) -> tuple[list[ScanRow], str]:
+    data = {_text(key): value for key, value in fields.items()}
+    if "rows" in data and "token" in data:
+        return decode_rows(data["rows"]), _text(data["token"])
+    # One row per entry: written by a redirector of an earlier version, during an upgrade.
+    return [decode_row(fields)], hashlib.sha256(_text(entry_id).encode()).hexdigest()[:32]
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

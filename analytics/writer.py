@@ -1,12 +1,15 @@
-"""ScanWriter: scans from the redirect path into the store in batches, and never lost.
+"""ScanWriter: batches that arrive from outside this process, made durable at once.
 
-`submit` only appends to memory. A background task seals batches (by count and by time)
-and inserts them from a worker thread. When the store fails or is slow, batches wait in
-memory up to `max_buffered` rows; beyond that the newest go to the on-disk spool, which is
-replayed (interleaved with fresh batches) once the store answers again, and at the next
-start. Each batch keeps one insert-deduplication token through retries, spooling and
-replay, so a retry after an insert that did land is stored once: delivery is exactly-once
-per batch while the token is inside the table's deduplication window, at-least-once beyond.
+The stream drainer acknowledges a stream entry only once its rows are durable here:
+`persist` inserts the batch into the store with the batch's deduplication token, or, when
+the store fails, writes it to the on-disk spool (fsynced) and returns. A background task
+replays the spool with backoff once the store answers again, and at the next start.
+The token travels with the batch through the spool, so a batch stored, spooled after a
+lost reply, and replayed is kept once (while the token is inside the table's
+deduplication window).
+
+Scans of this process's own redirects do not come here: they wait in the scan journal
+and go straight to the store (`analytics.sinks.StoreSink`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Protocol
 import anyio
 
 from analytics.spool import Batch, Spool, SpoolCorrupt, SpoolFile, new_batch
+from core.retrying import Backoff
 from core.scans import ScanRow
 
 log = logging.getLogger(__name__)
@@ -41,58 +45,31 @@ class WriterStats:
     spooled: int  # rows written to the spool
     replayed: int  # rows stored from the spool
     failures: int  # failed insert attempts
-    buffered: int  # rows in memory, not yet stored
     spool_rows: int  # rows on disk, not yet stored
 
     @property
     def pending(self) -> int:
-        return self.buffered + self.spool_rows
+        return self.spool_rows
 
 
 class ScanWriter:
-    """A core.scans.ScanListener; call `submit` from the event loop's thread."""
-
     def __init__(
         self,
         store: BatchInserter,
         spool_dir: Path,
         *,
-        batch_size: int = 10_000,
-        flush_interval: float = 1.0,
-        max_buffered: int = 200_000,
         retry_initial: float = 0.25,
         retry_max: float = 30.0,
     ) -> None:
         self._store = store
         self._spool = Spool(spool_dir)
-        self._batch_size = batch_size
-        self._flush_interval = flush_interval
-        self._max_buffered = max_buffered
-        self._retry_initial = retry_initial
-        self._retry_max = retry_max
-        self._delay = retry_initial
+        self._backoff = Backoff(retry_initial, retry_max)
         self._retry_at = 0.0
-        self._rows: list[ScanRow] = []
-        self._ready: deque[Batch] = deque()
         self._spool_files: deque[SpoolFile] = deque()
-        self._buffered = 0  # rows in _rows, _ready and in flight
         self._counts = {"written": 0, "spooled": 0, "replayed": 0, "failures": 0, "spool": 0}
-        self._replay_turn = False
         self._wake = asyncio.Event()
-        self._spill = asyncio.Event()
         self._closing = False
-        self._tasks: list[asyncio.Task[None]] = []
-
-    def submit(self, row: ScanRow) -> None:
-        try:
-            self._rows.append(row)
-            self._buffered += 1
-            if len(self._rows) >= self._batch_size:
-                self._wake.set()
-            if self._buffered > self._max_buffered:
-                self._spill.set()
-        except Exception:  # the redirect must answer whatever happens here
-            log.exception("could not buffer a scan")
+        self._task: asyncio.Task[None] | None = None
 
     def stats(self) -> WriterStats:
         counts = self._counts
@@ -101,24 +78,22 @@ class ScanWriter:
             spooled=counts["spooled"],
             replayed=counts["replayed"],
             failures=counts["failures"],
-            buffered=self._buffered,
             spool_rows=counts["spool"],
         )
 
     async def start(self) -> None:
-        """Pick up batches spooled by an earlier run, then start writing in the background."""
+        """Pick up batches spooled by an earlier run, then replay them in the background."""
         for entry in await anyio.to_thread.run_sync(self._spool.recover):
             self._add_spool_file(entry)
-        self._tasks = [asyncio.create_task(self._run()), asyncio.create_task(self._spill_loop())]
+        self._task = asyncio.create_task(self._replay_loop(), name="scan-spool-replay")
 
     async def aclose(self) -> None:
-        """Store (or, if the store is down, spool) every buffered row, then stop."""
+        """Stop replaying; what is still spooled is replayed at the next start."""
         self._closing = True
         self._wake.set()
-        self._spill.set()
-        for task in self._tasks:
-            await task
-        self._tasks = []
+        if self._task is not None:
+            await self._task
+            self._task = None
 
     async def persist(self, rows: Sequence[ScanRow], *, token: str | None = None) -> None:
         """Make `rows` durable now: stored, or else spooled; raises OSError if neither worked."""
@@ -128,65 +103,36 @@ class ScanWriter:
         if not self._backing_off() and await self._insert(batch):
             self._counts["written"] += len(batch.rows)
             return
-        await self._write_spool(batch)
+        entry = await anyio.to_thread.run_sync(self._spool.write, batch)
+        self._counts["spooled"] += len(batch.rows)
+        self._add_spool_file(entry)
+        self._wake.set()
 
-    async def _run(self) -> None:
+    async def _replay_loop(self) -> None:
         while not self._closing:
-            await self._wait_for_work()
-            self._seal(partial_batch=True)
-            await self._drain()
-        await self._drain()
-        await self._spill_everything()
+            if self._spool_files and not self._backing_off():
+                await self._replay_one()
+                continue
+            timeout = max(0.05, self._retry_at - asyncio.get_running_loop().time())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            self._wake.clear()
 
-    async def _wait_for_work(self) -> None:
-        timeout = self._flush_interval
-        if self._backing_off():
-            timeout = max(0.0, self._retry_at - asyncio.get_running_loop().time())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
-        self._wake.clear()
-
-    def _seal(self, *, partial_batch: bool) -> None:
-        size = self._batch_size
-        while len(self._rows) >= size or (partial_batch and self._rows):
-            chunk, self._rows = self._rows[:size], self._rows[size:]
-            self._ready.append(new_batch(tuple(chunk)))
-
-    async def _drain(self) -> None:
-        while not self._backing_off():
-            self._seal(partial_batch=self._closing)
-            job = await self._next_job()
-            if job is None:
-                return
-            batch, entry = job
-            if not await self._insert(batch):
-                self._requeue(batch, entry)
-                return
-            self._counts["written"] += len(batch.rows)
-            if entry is None:
-                self._buffered -= len(batch.rows)
-            else:
-                await anyio.to_thread.run_sync(self._spool.remove, entry)
-                self._counts["replayed"] += len(batch.rows)
-                self._counts["spool"] -= entry.rows
-
-    async def _next_job(self) -> tuple[Batch, SpoolFile | None] | None:
-        # Alternate between fresh and spooled batches so neither starves the other.
-        self._replay_turn = not self._replay_turn
-        while self._spool_files and (self._replay_turn or not self._ready):
-            entry = self._spool_files.popleft()
-            try:
-                return await anyio.to_thread.run_sync(self._spool.read, entry), entry
-            except SpoolCorrupt:
-                await anyio.to_thread.run_sync(self._spool.quarantine, entry)
-                self._counts["spool"] -= entry.rows
-        return (self._ready.popleft(), None) if self._ready else None
-
-    def _requeue(self, batch: Batch, entry: SpoolFile | None) -> None:
-        if entry is None:
-            self._ready.appendleft(batch)
-        else:
+    async def _replay_one(self) -> None:
+        entry = self._spool_files.popleft()
+        try:
+            batch = await anyio.to_thread.run_sync(self._spool.read, entry)
+        except SpoolCorrupt:
+            await anyio.to_thread.run_sync(self._spool.quarantine, entry)
+            self._counts["spool"] -= entry.rows
+            return
+        if not await self._insert(batch):
             self._spool_files.appendleft(entry)
+            return
+        await anyio.to_thread.run_sync(self._spool.remove, entry)
+        self._counts["written"] += len(batch.rows)
+        self._counts["replayed"] += len(batch.rows)
+        self._counts["spool"] -= entry.rows
 
     async def _insert(self, batch: Batch) -> bool:
         insert = partial(self._store.insert, batch.rows, token=batch.token)
@@ -194,49 +140,16 @@ class ScanWriter:
             await anyio.to_thread.run_sync(insert)
         except Exception as exc:
             self._counts["failures"] += 1
-            self._retry_at = asyncio.get_running_loop().time() + self._delay
-            log.warning("scan store insert failed (retry in %.2fs): %s", self._delay, exc)
-            self._delay = min(self._delay * 2, self._retry_max)
+            delay = self._backoff.failed()
+            self._retry_at = asyncio.get_running_loop().time() + delay
+            log.warning("scan store insert failed (retry in %.2fs): %s", delay, exc)
             return False
-        self._delay = self._retry_initial
+        self._backoff.succeeded()
         self._retry_at = 0.0
         return True
 
     def _backing_off(self) -> bool:
         return asyncio.get_running_loop().time() < self._retry_at
-
-    async def _spill_loop(self) -> None:
-        while not self._closing:
-            await self._spill.wait()
-            self._spill.clear()
-            while self._buffered > self._max_buffered and not self._closing:
-                self._seal(partial_batch=True)
-                if not self._ready or not await self._spill_newest():
-                    break
-
-    async def _spill_everything(self) -> None:
-        self._seal(partial_batch=True)
-        while self._ready:
-            if not await self._spill_newest():
-                log.error("%d scans could not be stored nor spooled", self._buffered)
-                return
-
-    async def _spill_newest(self) -> bool:
-        # The newest batch goes to disk: the oldest stays first in line for the store.
-        batch = self._ready.pop()
-        try:
-            await self._write_spool(batch)
-        except OSError:
-            log.exception("could not spool %d scans", len(batch.rows))
-            self._ready.append(batch)
-            return False
-        self._buffered -= len(batch.rows)
-        return True
-
-    async def _write_spool(self, batch: Batch) -> None:
-        entry = await anyio.to_thread.run_sync(self._spool.write, batch)
-        self._counts["spooled"] += len(batch.rows)
-        self._add_spool_file(entry)
 
     def _add_spool_file(self, entry: SpoolFile) -> None:
         self._spool_files.append(entry)

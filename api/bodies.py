@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
+from core import jsonbody
 from core.errors import MalformedRequest
 from core.generate_input import GenerateBody, Model, Strict, validate
 from core.link_input import UpdateBody
@@ -16,6 +16,7 @@ __all__ = [
     "DestinationBody",
     "DomainBody",
     "EndpointBody",
+    "EndpointPatch",
     "GenerateBody",
     "UpdateBody",
     "parse_body",
@@ -41,6 +42,10 @@ class EndpointBody(Strict):
     description: str | None = None
 
 
+class EndpointPatch(Strict):
+    enabled: bool
+
+
 async def read_json(request: Request) -> Any:
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if content_type != "application/json" and not content_type.endswith("+json"):
@@ -49,9 +54,9 @@ async def read_json(request: Request) -> Any:
         )
     body = await request.body()
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise MalformedRequest("The request body is not valid JSON.") from None
+        return jsonbody.loads(body)
+    except jsonbody.JsonProblem as problem:
+        raise MalformedRequest(str(problem)) from None
 
 
 async def parse_body(request: Request, model: type[Model]) -> Model:

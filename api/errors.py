@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from core.errors import DomainError
 
-log = logging.getLogger("qrmint.api")
+log = logging.getLogger(__name__)
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
 

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api.bodies import EndpointBody, parse_body
+from api.bodies import EndpointBody, EndpointPatch, parse_body
 from api.context import principal_of, services_of
 from api.serialize import iso
 from core.webhooks.service import (
@@ -17,6 +17,7 @@ from core.webhooks.service import (
     list_endpoints,
     register_endpoint,
     require_webhooks,
+    set_endpoint_enabled,
 )
 
 
@@ -26,9 +27,12 @@ def _view(view: EndpointView) -> dict[str, Any]:
         "url": view.url,
         "description": view.description,
         "created_at": iso(view.created_at),
-        # Beyond the contract's four fields: a receiver that failed 20 times in a row is off.
+        # Beyond the contract's four fields: whether it receives events, and its health.
+        "enabled": view.enabled,
         "disabled": view.disabled,
         "disabled_at": iso(view.disabled_at),
+        "disabled_reason": view.disabled_reason,
+        "failing_since": iso(view.failing_since),
     }
 
 
@@ -54,19 +58,28 @@ async def register(request: Request) -> JSONResponse:
 
 
 async def list_all(request: Request) -> JSONResponse:
-    principal = principal_of(request)
-    views = await list_endpoints(principal.tier, principal.account_id)
+    views = await list_endpoints(principal_of(request).account_id)
     return JSONResponse({"endpoints": [_view(view) for view in views]})
 
 
-async def delete(request: Request) -> Response:
+async def update(request: Request) -> JSONResponse:
     principal = principal_of(request)
-    await delete_endpoint(principal.tier, principal.account_id, request.path_params["endpoint_id"])
+    body = await parse_body(request, EndpointPatch)
+    endpoint_id = request.path_params["endpoint_id"]
+    view = await set_endpoint_enabled(
+        principal.tier, principal.account_id, endpoint_id, body.enabled
+    )
+    return JSONResponse(_view(view))
+
+
+async def delete(request: Request) -> Response:
+    await delete_endpoint(principal_of(request).account_id, request.path_params["endpoint_id"])
     return Response(status_code=204)
 
 
 routes = [
     Route("/webhooks/scan-endpoints", register, methods=["POST"]),
     Route("/webhooks/scan-endpoints", list_all, methods=["GET"]),
+    Route("/webhooks/scan-endpoints/{endpoint_id}", update, methods=["PATCH"]),
     Route("/webhooks/scan-endpoints/{endpoint_id}", delete, methods=["DELETE"]),
 ]

@@ -1,11 +1,12 @@
-"""Analytics benchmarks on the embedded engine: stats latency and ScanWriter ingest rate.
+"""Analytics benchmarks on the embedded engine: stats latency and store-sink ingest rate.
 
     python -m bench.analytics
 
 (a) `fetch_stats` for one QR with 1,000,000 scans over a year, in a 10,000,000-row table,
     merged as a long-lived table would be; target p50 <= 50 ms. Its two queries are also
     timed alone. The machine's load average is printed: other work skews the numbers.
-(b) Sustained ScanWriter ingest of 500,000 scans into the same store; target >= 50,000/s.
+(b) Sustained StoreSink ingest (10,000-row batches, as the journal consumer sends them) of
+    500,000 scans into the same store; target >= 50,000/s.
 Everything lives in a temporary directory that is removed afterwards.
 """
 
@@ -21,15 +22,16 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from analytics.sinks import StoreSink
 from analytics.stats import BREAKDOWNS_SQL, DAYS_SQL, TOTALS_SQL, fetch_stats
 from analytics.store import ScanStore, open_scan_store
-from analytics.writer import ScanWriter
-from core.scans import ScanRow
+from core.scans import ScanBatch, ScanRow
 
 TABLE_ROWS = 10_000_000
 QR_ID = "bench-qr"  # every 10th generated row: 1,000,000 scans
 RUNS = 20
 INGEST_ROWS = 500_000
+INGEST_BATCH = 10_000
 STATS_TARGET_MS = 50.0
 INGEST_TARGET = 50_000.0
 
@@ -92,24 +94,20 @@ def bench_stats(store: ScanStore) -> None:
 
 
 async def bench_ingest(store: ScanStore, spool_dir: Path) -> None:
+    """The journal consumer's store sink: batches of 10,000 rows, each with its token."""
     rows = _ingest_rows(INGEST_ROWS)
-    writer = ScanWriter(store, spool_dir)
-    await writer.start()
+    sink = StoreSink(store)
     began = time.perf_counter()
-    for index, row in enumerate(rows):
-        writer.submit(row)
-        if index % 1000 == 999:
-            await asyncio.sleep(0)  # arrivals interleave with the writer, as requests do
-    await writer.aclose()
+    for first in range(0, len(rows), INGEST_BATCH):
+        chunk = rows[first : first + INGEST_BATCH]
+        keys = [f"bench-{first + n}" for n in range(len(chunk))]
+        await sink.commit(ScanBatch(f"bench-{first}", chunk, keys))
     elapsed = time.perf_counter() - began
-    result = writer.stats()
-    rate = result.written / elapsed
+    rate = sink.written / elapsed
     verdict = "ok" if rate >= INGEST_TARGET else "MISSED"
     print(
-        f"analytics: ScanWriter ingest: {result.written:,} rows in {elapsed:.2f} s = "
-        f"{rate:,.0f} rows/s (target >= {INGEST_TARGET:,.0f}; spooled and replayed "
-        f"{result.spooled:,}) "
-        f"[{verdict}]"
+        f"analytics: StoreSink ingest: {sink.written:,} rows in {elapsed:.2f} s = "
+        f"{rate:,.0f} rows/s (target >= {INGEST_TARGET:,.0f}) [{verdict}]"
     )
 
 

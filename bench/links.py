@@ -170,15 +170,17 @@ async def _serve(port: int) -> None:
     class Counter:
         rows = 0
 
-        def submit(self, row: Any) -> None:
-            Counter.rows += 1
+        async def commit(self, batch: Any) -> None:
+            Counter.rows += len(batch.rows)
 
     settings = load_settings()
     await open_database(settings)
     bus = LocalBus()
     live = LiveScanPublisher(bus)
     await live.start()
-    async with open_redirector(settings, redis=None, bus=bus, listeners=[Counter(), live]) as app:
+    async with open_redirector(
+        settings, redis=None, bus=bus, sinks=[Counter()], listeners=[live]
+    ) as app:
         tune_gc_for_latency()
         await _uvicorn(app, port).serve()
     await live.aclose()

@@ -17,6 +17,7 @@ from core.errors import NotFound, Unauthenticated, invalid_field
 from core.models import Account, ApiKey, new_id
 from core.quota import generations_used
 from core.tiers import Tier, Tiers
+from core.webhooks.cache import shared_cache
 
 KEY_PREFIX = "qm_"
 
@@ -79,6 +80,9 @@ async def set_tier(tiers: Tiers, key_id: str, tier: str) -> KeyInfo:
     key = await _get_key(key_id)
     await Account.filter(id=key.account.id).update(tier=tier)
     key.account.tier = tier
+    # Webhook endpoints follow the tier: this process forgets at once (others: see
+    # core.webhooks.cache.announce_tier_change).
+    shared_cache.invalidate(key.account.id)
     return _info(key, key.account)
 
 

@@ -6,12 +6,20 @@ subscribe operation), so both refuse with the same codes and messages.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
 from core.accounts import Principal, authenticate
 from core.errors import Throttled
 from core.ratelimit import RateDecision, RateLimiter
 from core.tiers import Tiers
+
+# Callers without a valid key (REST, GraphQL over HTTP, WebSocket connection_init) spend
+# from one bucket per client address: guessing keys stays slow on every surface.
+ANONYMOUS_RATE = 10
+# Where the gate leaves the latest rate decision in the ASGI scope state, so that a
+# surface spending more tokens within the request (GraphQL aliases) updates the headers.
+RATE_STATE = "rate_decision"
 
 
 def bearer(authorization: str) -> str | None:
@@ -38,10 +46,31 @@ async def spend(limiter: RateLimiter, principal: Principal) -> RateDecision:
     """One token of the key's bucket; Throttled (with the rate headers) when it is empty."""
     decision = await limiter.hit(principal.key_id, principal.tier.rate_per_second)
     if not decision.allowed:
-        raise Throttled(
-            f"More than {decision.limit} requests per second with this key; "
-            f"retry after {decision.retry_after} s.",
-            code="rate_limited",
-            headers=decision.headers(),
-        )
+        raise refused(decision)
     return decision
+
+
+def refused(decision: RateDecision) -> Throttled:
+    return Throttled(
+        f"More than {decision.limit} requests per second with this key; "
+        f"retry after {decision.retry_after} s.",
+        code="rate_limited",
+        headers=decision.headers(),
+    )
+
+
+def anonymous_key(client_host: str | None) -> str:
+    return "anon:" + hashlib.sha256(str(client_host or "unknown").encode()).hexdigest()[:24]
+
+
+async def spend_anonymous(limiter: RateLimiter, client_host: str | None) -> RateDecision:
+    return await limiter.hit(anonymous_key(client_host), ANONYMOUS_RATE)
+
+
+def anonymous_refusal(decision: RateDecision) -> Throttled:
+    return Throttled(
+        f"More than {decision.limit} requests per second without a valid API key; "
+        f"retry after {decision.retry_after} s.",
+        code="rate_limited",
+        headers=decision.headers(),
+    )

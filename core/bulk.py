@@ -15,7 +15,6 @@ from core.qrviews import GeneratedQr
 
 MAX_ITEMS = 50
 Item = TypeVar("Item")
-_PARALLEL = 4  # renders run in worker threads; a few at once keeps both cores busy
 
 
 @dataclass(frozen=True)
@@ -52,13 +51,15 @@ async def bulk_generate(
     require_bulk(principal, len(items))
     specs = [_spec_or_error(to_spec, index, item) for index, item in enumerate(items)]
     results: list[BulkItem | None] = [None] * len(specs)
-    limiter = anyio.CapacityLimiter(_PARALLEL)
+    # As many items at once as there are render threads: one bulk request never holds
+    # more than its share of the queue, and it is admitted (or refused: 503) as a whole.
+    limiter = anyio.CapacityLimiter(service.renders.concurrency)
 
     async def run(index: int, spec: GenerateSpec | DomainError) -> None:
         async with limiter:
             results[index] = await _one(service, principal, index, spec)
 
-    async with anyio.create_task_group() as group:
+    async with service.renders.admission(), anyio.create_task_group() as group:
         for index, spec in enumerate(specs):
             group.start_soon(run, index, spec)
     return [item for item in results if item is not None]

@@ -10,13 +10,16 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.config import Config
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 class ConfigError(Exception):
@@ -36,6 +39,16 @@ class Settings:
     webhook_allow_private: bool = False
     webhook_ca_bundle: Path | None = None
     tiers_file: Path | None = None
+    # Renders at once (threads); None: the CPU count, at least 2 (core.render_slots).
+    render_concurrency: int | None = None
+    # False when QRMINT_REDIRECT_BASE_URL was not given: a process that runs the redirector
+    # then puts its own address there (see `with_redirect_address`).
+    redirect_base_url_set: bool = True
+    log_format: str = "text"
+    log_level: str = "info"
+    metrics_token: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    redirect_access_log: bool = False
 
     @property
     def uses_chdb(self) -> bool:
@@ -57,12 +70,31 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str = ".en
         redis_url=_optional_url(config, "QRMINT_REDIS_URL", ("redis", "rediss", "unix")),
         secret_key=_secret_key(config, data_dir),
         redirect_base_url=_base_url(config),
+        redirect_base_url_set=bool(config("QRMINT_REDIRECT_BASE_URL", default="")),
         trusted_proxies=_networks(config("QRMINT_TRUSTED_PROXIES", default="")),
         geoip_db=_existing_file(config, "QRMINT_GEOIP_DB"),
         webhook_allow_private=_bool(config, "QRMINT_WEBHOOK_ALLOW_PRIVATE"),
         webhook_ca_bundle=_existing_file(config, "QRMINT_WEBHOOK_CA_BUNDLE"),
         tiers_file=_existing_file(config, "QRMINT_TIERS_FILE"),
+        render_concurrency=_optional_count(config, "QRMINT_RENDER_CONCURRENCY", 1, 256),
+        log_format=_choice(config, "QRMINT_LOG_FORMAT", LOG_FORMATS, "text"),
+        log_level=_choice(config, "QRMINT_LOG_LEVEL", LOG_LEVELS, "info"),
+        metrics_token=_token(config, "QRMINT_METRICS_TOKEN"),
+        cors_origins=_origins(config("QRMINT_CORS_ORIGINS", default="")),
+        redirect_access_log=_bool(config, "QRMINT_REDIRECT_ACCESS_LOG"),
     )
+
+
+def with_redirect_address(settings: Settings, host: str, port: int) -> Settings:
+    """Short links on the redirector this process actually serves, unless the base URL was set.
+
+    A wildcard host says nothing about how phones reach us: links then use the loopback
+    address, and the start-up log says to set QRMINT_REDIRECT_BASE_URL."""
+    if settings.redirect_base_url_set:
+        return settings
+    name = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    netloc = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+    return replace(settings, redirect_base_url=f"http://{netloc}")
 
 
 def _data_dir(config: Config) -> Path:
@@ -168,6 +200,15 @@ def _existing_file(config: Config, name: str) -> Path | None:
     return path
 
 
+def _optional_count(config: Config, name: str, low: int, high: int) -> int | None:
+    value = str(config(name, default="")).strip()
+    if not value:
+        return None
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ConfigError(f"{name}: {value!r} is not a whole number from {low} to {high}")
+    return int(value)
+
+
 def _bool(config: Config, name: str) -> bool:
     value = str(config(name, default="false")).strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -175,3 +216,33 @@ def _bool(config: Config, name: str) -> bool:
     if value in ("0", "false", "no", "off", ""):
         return False
     raise ConfigError(f"{name}: {value!r} is not a boolean; expected true or false")
+
+
+def _choice(config: Config, name: str, choices: tuple[str, ...], default: str) -> str:
+    value = str(config(name, default=default)).strip().lower() or default
+    if value not in choices:
+        raise ConfigError(f"{name}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _token(config: Config, name: str) -> str | None:
+    value = str(config(name, default="")).strip()
+    if value and (len(value) < 16 or any(char.isspace() for char in value)):
+        raise ConfigError(f"{name}: must be at least 16 characters long, without spaces")
+    return value or None
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        exact = parts.scheme in ("http", "https") and parts.netloc and not parts.path.strip("/")
+        if item != "*" and not (exact and not parts.query and not parts.fragment):
+            raise ConfigError(
+                f"QRMINT_CORS_ORIGINS: {item!r} is not an origin such as "
+                "https://app.example or http://localhost:3000 (or *)"
+            )
+        origins.append(item if item == "*" else f"{parts.scheme}://{parts.netloc}")
+    return tuple(origins)

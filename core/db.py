@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as run_migrations
 
 from core.config import Settings
@@ -52,6 +52,12 @@ def _connection(url: str) -> str | dict[str, Any]:
 
 async def open_database(settings: Settings) -> None:
     await Tortoise.init(config=tortoise_config(settings.database_url))
+
+
+async def ping_database() -> None:
+    """One round trip on every open connection (readiness); raises when one fails."""
+    for connection in connections.all():
+        await connection.execute_query("SELECT 1")
 
 
 async def close_database() -> None:

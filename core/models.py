@@ -143,7 +143,10 @@ class ScanEndpoint(Model):
     # Fernet token of the signing secret; the plaintext is shown once at registration.
     secret_ciphertext = fields.TextField()
     consecutive_failures = fields.IntField(default=0)
+    # The first failure since the last success; None while the endpoint answers.
+    failing_since = fields.DatetimeField(null=True)
     disabled_at = fields.DatetimeField(null=True)
+    disabled_reason = fields.CharField(max_length=16, null=True)  # failing | manual
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -173,3 +176,5 @@ class WebhookDelivery(Model):
     class Meta:
         table = "webhook_deliveries"
         indexes = (("status", "next_attempt_at"), ("endpoint_id",))
+        # A scan written twice (a replay after a crash) must not deliver twice.
+        unique_together = (("event_id", "endpoint"),)

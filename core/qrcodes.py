@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import anyio
 from redis.exceptions import RedisError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
@@ -28,6 +27,7 @@ from core.links import LINK_COLUMNS, LinkTarget, entry_of
 from core.models import Account, Domain, QrCode, is_id, new_id
 from core.qrviews import GeneratedQr, QrPage, QrView, decode_cursor, encode_cursor, to_view
 from core.quota import check_room, take_dynamic_slot, take_generations
+from core.render_slots import RenderSlots, default_concurrency
 from core.shortcodes import new_short_code, short_url
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class QrService:
     def __init__(self, settings: Settings, links: LinkPublisher) -> None:
         self._settings = settings
         self._links = links
+        self.renders = RenderSlots(settings.render_concurrency or default_concurrency())
 
     @property
     def links(self) -> LinkPublisher:
@@ -180,10 +181,8 @@ class QrService:
         base = self._settings.redirect_base_url
         content = spec.data if code is None else short_url(base, code, domain)
         try:
-            request = render.parse_request(
-                content, spec.format, spec.size, spec.margin, spec.error_correction, spec.style
-            )
-            return await anyio.to_thread.run_sync(render.render_cached, request), request
+            # Parsing decodes and checks logos: CPU work too, so it leaves the loop as well.
+            return await self.renders.run(lambda: _parse_and_render(spec, content))
         except render.RenderError as exc:
             raise _from_render_error(exc, dynamic=code is not None) from None
 
@@ -217,6 +216,15 @@ class QrService:
                 domain=domain if code is not None else "",
                 **columns,
             )
+
+
+def _parse_and_render(
+    spec: GenerateSpec, content: object
+) -> tuple[render.RenderedImage, render.RenderRequest]:
+    request = render.parse_request(
+        content, spec.format, spec.size, spec.margin, spec.error_correction, spec.style
+    )
+    return render.render_cached(request), request
 
 
 def _check_spec(spec: GenerateSpec) -> None:

@@ -6,6 +6,7 @@ Each decision carries what the `X-RateLimit-*` headers need, so every response c
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import OrderedDict
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,3 +86,28 @@ class RedisRateLimiter:
     async def hit(self, key: str, rate: int) -> RateDecision:
         allowed, tokens = await self._script(keys=[f"qrmint:rl:{key}"], args=[rate])
         return _decide(float(tokens), bool(int(allowed)), rate)
+
+
+class FallbackRateLimiter:
+    """The shared limiter, or this process's own buckets while the shared one fails.
+
+    A Redis outage must not turn every call (and /readyz, which reports that outage) into
+    a 500: limits are then kept per process until Redis answers again."""
+
+    def __init__(self, shared: RateLimiter, local: RateLimiter | None = None) -> None:
+        self._shared = shared
+        self._local = local or LocalRateLimiter()
+        self._failing = False
+
+    async def hit(self, key: str, rate: int) -> RateDecision:
+        try:
+            decision = await self._shared.hit(key, rate)
+        except (RedisError, OSError) as exc:
+            if not self._failing:
+                log.warning("rate limits kept per process: Redis does not answer (%s)", exc)
+            self._failing = True
+            return await self._local.hit(key, rate)
+        if self._failing:
+            log.warning("rate limits shared through Redis again")
+            self._failing = False
+        return decision

@@ -1,13 +1,16 @@
 """A scan: one GET on the redirect domain, as the rest of the system sees it (never a raw IP).
 
-The redirector builds one `ScanRow` per scan and hands it to every `ScanListener`:
-the analytics writer, the live-count publisher and the webhook outbox. Refused requests
-(a paused or expired link, a password page, an unknown code on a custom domain) are rows
-too, with their `outcome`: analytics keeps them apart, live counts and webhooks skip them.
+The redirector journals each scan's raw facts; its journal consumer builds `ScanRow`s,
+commits them in `ScanBatch`es to every durable `ScanSink` (the scan store or the stream
+to it, the webhook outbox), then hands them to the best-effort `ScanListener`s (live
+counts). Refused requests (a paused or expired link, a password page, an unknown code on
+a custom domain) are rows too, with their `outcome`: analytics keeps them apart, live
+counts and webhooks skip them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -40,7 +43,26 @@ class ScanRow:
         return self.outcome == "redirected" and bool(self.qr_id)
 
 
-class ScanListener(Protocol):
-    """Receives each scan; `submit` must neither block nor raise on the redirect path."""
+@dataclass(frozen=True)
+class ScanBatch:
+    """Consecutive scans of one journal. The same journal range always gives the same
+    token, keys and rows, which is what makes a replay after a crash harmless."""
 
-    def submit(self, row: ScanRow) -> None: ...
+    token: str  # the batch's idempotency key (ClickHouse insert deduplication token)
+    rows: Sequence[ScanRow]
+    keys: Sequence[str]  # per row: the scan's own key (webhook event ids derive from it)
+    replayed: bool = False  # in flight when a process died: sinks may have it already
+
+
+class ScanSink(Protocol):
+    """A durable destination: `commit` returns once the batch is stored, or raises.
+
+    Committing a batch again must not store it twice (keys are deterministic)."""
+
+    async def commit(self, batch: ScanBatch) -> None: ...
+
+
+class ScanListener(Protocol):
+    """Receives each batch once it is stored; best effort, never blocks, never raises."""
+
+    def submit(self, batch: ScanBatch) -> None: ...

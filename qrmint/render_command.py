@@ -32,9 +32,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         choices=("png", "svg"),
         help="image format (default: svg when OUT ends in .svg, else png)",
     )
-    parser.add_argument("--size", type=int, default=512, metavar="PX", help="64..4096 (512)")
-    parser.add_argument("--margin", type=int, default=4, metavar="N", help="quiet zone, 0..16 (4)")
-    parser.add_argument("--ec", choices=("L", "M", "Q", "H"), default="M", help="default M")
+    parser.add_argument("--size", type=int, default=512, metavar="PX", help="pixels, 64..4096")
+    parser.add_argument(
+        "--margin", type=int, default=4, metavar="N", help="quiet zone in modules, 0..16"
+    )
+    parser.add_argument(
+        "--ec", choices=("L", "M", "Q", "H"), default="M", help="error correction level"
+    )
     parser.add_argument("--style", metavar="FILE.json", help="the API's style object as JSON")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="file; - = stdout")
 

@@ -24,7 +24,7 @@ from core.config import Settings
 from core.db import close_database, open_database
 from core.links import LinkDirectory
 from core.qrcodes import QrService
-from core.ratelimit import LocalRateLimiter, RedisRateLimiter
+from core.ratelimit import FallbackRateLimiter, LocalRateLimiter, RedisRateLimiter
 from core.services import NoStats, Services
 from core.tiers import load_tiers
 
@@ -70,7 +70,9 @@ async def open_core(settings: Settings) -> AsyncIterator[Core]:
 
 def build_services(core: Core, store: ScanStore | None) -> Services:
     settings = core.settings
-    limiter = RedisRateLimiter(core.redis) if core.redis else LocalRateLimiter()
+    limiter = (
+        FallbackRateLimiter(RedisRateLimiter(core.redis)) if core.redis else LocalRateLimiter()
+    )
     return Services(
         settings=settings,
         tiers=load_tiers(settings.tiers_file),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import parse_qsl, quote
@@ -26,9 +27,10 @@ from urllib.parse import parse_qsl, quote
 import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request, cookie_parser
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from analytics.useragent import parse_agent
@@ -39,12 +41,13 @@ from core.links import DomainEntry, LinkTarget, domain_key
 from core.passwords import verify_password
 from core.routing import GONE, NOT_FOUND, REDIRECTED, Decision, LinkPolicy, decide
 from core.shortcodes import SHORT_CODE_RE
+from ops.requests import RequestObserver
 from redirector import pages
 from redirector.attempts import PasswordAttempts
 from redirector.counters import ScanLimits
 from redirector.facts import Lookups, RequestVisit
 from redirector.hosts import HostRouter, hostname
-from redirector.recorder import RawScan
+from redirector.journal_format import RawScan
 from redirector.routes import RouteCache
 from redirector.visitor import COOKIE_NAME, Visitor, VisitorIdentifier
 
@@ -62,6 +65,8 @@ class Resolver(Protocol):
 
 
 class Recorder(Protocol):
+    """The scan journal: `record` appends before the response goes out, never raises."""
+
     def record(self, scan: RawScan) -> None: ...
 
 
@@ -85,16 +90,29 @@ def create_redirect_app(
     resolver: Resolver,
     recorder: Recorder,
     guards: LinkGuards | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
+    """`extra_routes` (the operator's /metrics and /readyz) come before the short codes.
+
+    Answers are counted in plain ints (`app.state.redirects`), read at scrape time. The
+    access line and request metrics per redirect are opt-in (QRMINT_REDIRECT_ACCESS_LOG):
+    they cost more than the redirect itself."""
     visitors = VisitorIdentifier(settings)
     redirect = _Redirect(settings, visitors, resolver, recorder, guards or LinkGuards())
     routes = [
         Route("/", _home, methods=["GET"]),
         Route("/healthz", _health, methods=["GET"]),
         Route(WELL_KNOWN_PREFIX + "{token}", functools.partial(_proof, settings.secret_key)),
+        *extra_routes,
         Route("/{short_code}", redirect, methods=["GET", "POST"]),
     ]
-    return Starlette(routes=routes, exception_handlers={404: _not_found_handler})
+    observed = settings.redirect_access_log
+    middleware = [Middleware(RequestObserver, app_name="redirector")] if observed else []
+    app = Starlette(
+        routes=routes, middleware=middleware, exception_handlers={404: _not_found_handler}
+    )
+    app.state.redirects = redirect
+    return app
 
 
 class _Redirect:
@@ -113,6 +131,8 @@ class _Redirect:
         self._resolver = resolver
         self._recorder = recorder
         self._guards = guards
+        # By answer: 302s (HEAD included), 404s, 410s, password forms and their refusals.
+        self.redirected = self.not_found = self.gone = self.password_page = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         code: str = scope["path_params"]["short_code"]
@@ -128,6 +148,7 @@ class _Redirect:
             found = await self._resolver.resolve(code)
             entry = found if type(found) is LinkTarget else None
         if entry is None and owner is None:
+            self.not_found += 1
             await _send(send, 404, [(b"content-type", _HTML)], pages.NOT_FOUND)
             return
         client = scope.get("client")
@@ -160,7 +181,7 @@ class _Redirect:
             return
         scan = RawScan(
             time.time(), entry, visitor.id, ip, facts.user_agent, facts.referer,
-            facts.accept_language,
+            facts.accept_language, entry.domain,
         )  # fmt: skip
         headers = [(b"location", location(entry.destination))]
         await self._finish(scope, send, 302, headers, b"", visitor, scan)
@@ -173,7 +194,7 @@ class _Redirect:
         orphan = LinkTarget("", owner.account_id, code, "", domain=owner.hostname)
         scan = RawScan(
             time.time(), orphan, visitor.id, ip, facts.user_agent, facts.referer,
-            facts.accept_language, "unknown", NOT_FOUND,
+            facts.accept_language, owner.hostname, "unknown", NOT_FOUND,
         )  # fmt: skip
         headers = [(b"content-type", _HTML)]
         await self._finish(scope, send, 404, headers, pages.NOT_FOUND, visitor, scan)
@@ -205,7 +226,7 @@ class _Redirect:
         status, headers, body = _response(decision, scope, refusal)
         scan = RawScan(
             now, entry.served(decision.location), visitor.id, ip, facts.user_agent, facts.referer,
-            facts.accept_language, decision.target, decision.outcome,
+            facts.accept_language, entry.domain, decision.target, decision.outcome,
         )  # fmt: skip
         await self._finish(scope, send, status, headers, body, visitor, scan)
 
@@ -232,7 +253,8 @@ class _Redirect:
     ) -> None:  # fmt: skip
         """Record the scan (the one place a redirect records), then answer."""
         if scan is not None and scope["method"] != "HEAD":  # HEAD answers but is not a scan
-            self._recorder.record(scan)
+            self._recorder.record(scan)  # journalled before the answer goes out
+        self._count(status)
         headers.append((b"cache-control", b"no-store"))
         headers.append((b"content-length", str(len(body)).encode()))
         if visitor.is_new_cookie:
@@ -242,6 +264,16 @@ class _Redirect:
         await send(
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
         )
+
+    def _count(self, status: int) -> None:
+        if status == 302:
+            self.redirected += 1
+        elif status == 410:
+            self.gone += 1
+        elif status == 404:
+            self.not_found += 1
+        elif status != 405:
+            self.password_page += 1  # the form, a wrong password, too many of them
 
 
 @dataclass(frozen=True)

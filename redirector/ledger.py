@@ -1,9 +1,12 @@
 """The first-scan ledger: has this visitor scanned this QR before?
 
-Asked off the response path, in batches (one Redis round trip for many scans).
-In-process: a bounded LRU set, so memory stays flat and a forgotten pair is merely
-counted as unique once more. With Redis: `SET qrmint:seen:{qr}:{visitor} 1 NX EX`,
-shared by every redirector process; if Redis fails, the in-process set answers.
+Asked off the response path, in batches (one Redis round trip for many scans). Each scan
+comes with its journal key, and the ledger remembers the key of the first scan of each
+(QR, visitor) pair: asking again about that same scan, as a replay after a crash does,
+gets the same answer, so `is_unique` never changes between a first attempt and a replay.
+In-process: a bounded LRU map, so memory stays flat and a forgotten pair is merely counted
+as unique once more. With Redis: `SET qrmint:seen:{qr}:{visitor} KEY NX GET EX`, shared by
+every redirector process; if Redis fails, the in-process map answers.
 """
 
 from __future__ import annotations
@@ -21,29 +24,30 @@ KEY_PREFIX = "qrmint:seen:"
 
 log = logging.getLogger(__name__)
 
-Pair = tuple[str, str]  # (qr_id, visitor)
+Sighting = tuple[str, str, str]  # (qr_id, visitor, the scan's journal key)
 
 
 class FirstScanLedger(Protocol):
-    async def first_scans(self, pairs: Sequence[Pair]) -> list[bool]:
-        """For each (qr_id, visitor), in order: True when it was never seen before."""
+    async def first_scans(self, sightings: Sequence[Sighting]) -> list[bool]:
+        """For each sighting, in order: True when it is the first of its (QR, visitor)."""
         ...
 
 
 class LocalLedger:
     def __init__(self, max_entries: int = 200_000) -> None:
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: OrderedDict[str, str] = OrderedDict()
         self._max_entries = max_entries
 
-    async def first_scans(self, pairs: Sequence[Pair]) -> list[bool]:
-        return [self.mark(qr_id, visitor) for qr_id, visitor in pairs]
+    async def first_scans(self, sightings: Sequence[Sighting]) -> list[bool]:
+        return [self.mark(qr_id, visitor, key) for qr_id, visitor, key in sightings]
 
-    def mark(self, qr_id: str, visitor: str) -> bool:
-        key = f"{qr_id}:{visitor}"
-        if key in self._seen:
-            self._seen.move_to_end(key)
-            return False
-        self._seen[key] = None
+    def mark(self, qr_id: str, visitor: str, key: str) -> bool:
+        pair = f"{qr_id}:{visitor}"
+        first = self._seen.get(pair)
+        if first is not None:
+            self._seen.move_to_end(pair)
+            return first == key
+        self._seen[pair] = key
         if len(self._seen) > self._max_entries:
             self._seen.popitem(last=False)
         return True
@@ -54,15 +58,26 @@ class RedisLedger:
         self._redis = redis
         self._fallback = fallback or LocalLedger()
 
-    async def first_scans(self, pairs: Sequence[Pair]) -> list[bool]:
-        if not pairs:
+    async def first_scans(self, sightings: Sequence[Sighting]) -> list[bool]:
+        if not sightings:
             return []
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for qr_id, visitor in pairs:
-                    pipe.set(f"{KEY_PREFIX}{qr_id}:{visitor}", 1, nx=True, ex=SEEN_TTL_SECONDS)
+                for qr_id, visitor, key in sightings:
+                    pipe.set(
+                        f"{KEY_PREFIX}{qr_id}:{visitor}", key, nx=True, get=True,
+                        ex=SEEN_TTL_SECONDS,
+                    )  # fmt: skip
                 results = await pipe.execute()
         except RedisError as exc:
-            log.warning("first-scan ledger: redis unavailable, using the local set (%s)", exc)
-            return await self._fallback.first_scans(pairs)
-        return [bool(result) for result in results]
+            log.warning("first-scan ledger: redis unavailable, using the local map (%s)", exc)
+            return await self._fallback.first_scans(sightings)
+        return [
+            _is_first(found, key) for found, (_, _, key) in zip(results, sightings, strict=True)
+        ]
+
+
+def _is_first(found: str | bytes | None, key: str) -> bool:
+    if found is None:
+        return True
+    return (found.decode() if isinstance(found, bytes) else found) == key

@@ -29,6 +29,7 @@ from contextlib import suppress
 from typing import Protocol
 
 from core.links import DomainEntry, LinkTarget
+from core.retrying import Backoff
 from redirector.feed import InvalidationFeed, Signal
 
 log = logging.getLogger(__name__)
@@ -132,14 +133,14 @@ class ShortCodeResolver:
             self.invalidate(event)
 
     async def _follow(self) -> None:
-        delay = self._retry_delay
+        backoff = Backoff(self._retry_delay, max(self._retry_delay, 5.0))
         while True:
             try:
                 async with self._feed.subscribe() as events:
                     try:
                         async for event in events:
                             self._apply(event)
-                            delay = self._retry_delay
+                            backoff.succeeded()
                     finally:
                         # Before the subscription is torn down (which awaits): from here
                         # on nothing may be served from or stored into the cache.
@@ -150,5 +151,4 @@ class ShortCodeResolver:
             except Exception as exc:
                 log.warning("link invalidations broke (%s); serving uncached", exc)
             self._set_live(False)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            await asyncio.sleep(backoff.failed())

@@ -11,7 +11,7 @@ from core.tiers import Tier
 from core.webhooks.service import EndpointView, RegisteredEndpoint
 
 
-@strawberry.type(description="What the tier allows (CONTRACT §3).")
+@strawberry.type(description="What the tier allows (docs/api.md, Tiers).")
 class TierLimits:
     rate_per_second: int
     dynamic_qr_limit: int
@@ -48,6 +48,14 @@ class ScanEndpoint:
     url: str
     description: str | None
     created_at: datetime
+    enabled: bool = strawberry.field(description="Whether new scans are queued for it.")
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = strawberry.field(
+        default=None, description="failing (24 hours of failed deliveries) or manual."
+    )
+    failing_since: datetime | None = strawberry.field(
+        default=None, description="First failed delivery since the last success."
+    )
 
 
 @strawberry.type(description="The answer to a registration: the only time `secret` is shown.")
@@ -92,6 +100,10 @@ def scan_endpoint(view: EndpointView) -> ScanEndpoint:
         url=view.url,
         description=view.description,
         created_at=view.created_at,
+        enabled=view.enabled,
+        disabled_at=view.disabled_at,
+        disabled_reason=view.disabled_reason,
+        failing_since=view.failing_since,
     )
 
 
@@ -101,5 +113,6 @@ def registered_endpoint(value: RegisteredEndpoint) -> RegisteredScanEndpoint:
         url=value.url,
         description=value.description,
         created_at=value.created_at,
+        enabled=True,
         secret=value.secret,
     )

@@ -2,9 +2,16 @@
 
 Over HTTP the ApiGate has already authenticated and rate-limited the request and left the
 Principal in the ASGI scope state. Over WebSocket the gate never runs: the connection is
-authenticated at `connection_init` from its payload (or the upgrade headers), and each
-subscribe operation re-checks the key (so a revoked key stops opening subscriptions at
-once) and spends one token of the key's rate limit.
+authenticated at `connection_init` from its payload (or the upgrade headers; a bad key
+spends from the anonymous per-client bucket, as on REST), and each subscribe operation
+spends one token of the key's rate limit, then re-checks the key (so a revoked key stops
+opening subscriptions at once).
+
+Cost: every field that renders, reads statistics or writes (`schema.fields.charged`) costs
+one token. The token the request (HTTP) or the subscribe message (WebSocket) already spent
+pays for one such field; each further one spends its own, and past the key's bucket that
+field alone is refused with `rate_limited` while the others answer. The HTTP response's
+`X-RateLimit-*` headers show the bucket after the last token spent.
 """
 
 from __future__ import annotations
@@ -18,8 +25,17 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info
 
 from core.accounts import Principal, authenticate
-from core.admission import admit, bearer, key_from_headers, spend
+from core.admission import (
+    RATE_STATE,
+    anonymous_refusal,
+    bearer,
+    key_from_headers,
+    refused,
+    spend,
+    spend_anonymous,
+)
 from core.errors import Unauthenticated
+from core.ratelimit import RateDecision
 from core.services import Services
 
 _KEY_NAMES = ("apikey", "api_key", "x-api-key")
@@ -33,20 +49,44 @@ class GraphQLContext:
     # Filled in by Strawberry from the graphql-transport-ws `connection_init` payload.
     connection_params: dict[str, Any] = field(default_factory=dict)
     raw_key: str | None = None
-    mutations: int = 0
+    # Tokens spent by the request or by subscribe messages, not yet used by a costly field.
+    prepaid: int = 0
 
-    async def charge_mutation(self) -> None:
-        """The request itself paid for one mutation; each further one pays its own token."""
-        self.mutations += 1
-        if self.mutations > 1 and self.principal is not None:
-            await spend(self.services.limiter, self.principal)
+    def __post_init__(self) -> None:
+        if self.principal is not None:
+            self.prepaid = 1  # over HTTP the gate spent the request's token
+
+    async def charge(self) -> None:
+        """One costly field: use a prepaid token, else spend one (Throttled when empty)."""
+        if self.prepaid > 0:
+            self.prepaid -= 1
+            return
+        principal = self.principal
+        if principal is None:
+            return  # principal_of refuses the field itself
+        decision = await self.services.limiter.hit(principal.key_id, principal.tier.rate_per_second)
+        self._record(decision)
+        if not decision.allowed:
+            raise refused(decision)
+
+    def _record(self, decision: RateDecision) -> None:
+        if self.request.scope["type"] == "http":
+            self.request.scope.setdefault("state", {})[RATE_STATE] = decision
 
     async def connect(self) -> None:
-        """Authenticate a WebSocket connection; raises Unauthenticated."""
+        """Authenticate a WebSocket connection; raises Unauthenticated, or Throttled when
+        bad keys from this client went past the anonymous bucket."""
         self.raw_key = key_from_params(self.connection_params) or key_from_headers(
             self.request.headers
         )
-        self.principal = await authenticate(self.services.tiers, self.raw_key)
+        try:
+            self.principal = await authenticate(self.services.tiers, self.raw_key)
+        except Unauthenticated:
+            client = self.request.client
+            decision = await spend_anonymous(self.services.limiter, client and client.host)
+            if not decision.allowed:
+                raise anonymous_refusal(decision) from None
+            raise
 
     async def recheck(self) -> Principal:
         """The key again, as it is now: revoked → Unauthenticated; a new tier is seen."""
@@ -54,9 +94,16 @@ class GraphQLContext:
         return self.principal
 
     async def admit_operation(self) -> None:
-        """One WebSocket operation: re-authenticate, then spend from the key's rate limit."""
-        services = self.services
-        self.principal, _ = await admit(services.tiers, services.limiter, self.raw_key)
+        """One WebSocket operation: spend from the key's rate limit, then re-authenticate.
+        Spending first keeps a flood of subscribe messages to one bucket check each."""
+        assert self.principal is not None  # connection_init was acknowledged
+        await spend(self.services.limiter, self.principal)
+        self.principal = await authenticate(self.services.tiers, self.raw_key)
+        self.prepaid += 1
+
+    def key_id(self) -> str:
+        assert self.principal is not None
+        return self.principal.key_id
 
 
 def key_from_params(params: Mapping[str, Any]) -> str | None:

@@ -25,7 +25,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 
 from core.errors import DomainError
 
-log = logging.getLogger("qrmint.graphql")
+log = logging.getLogger(__name__)
 
 INTERNAL_MESSAGE = "Something went wrong on our side."
 # The messages of Strawberry's QueryDepthLimiter, MaxAliasesLimiter and MaxTokensLimiter.

@@ -22,9 +22,10 @@ def field(description: str) -> Decorator:
     return cast(Decorator, strawberry.field(description=description))
 
 
-class _ChargedMutation(FieldExtension):
-    """Each mutation field after the first in one request spends a rate-limit token, so
-    aliases (`a: generateQr(...) b: generateQr(...)`) cannot multiply the key's budget."""
+class _Charged(FieldExtension):
+    """A field that renders, reads statistics or writes costs one rate-limit token
+    (`GraphQLContext.charge`), so aliases (`a: qrStats(...) b: qrStats(...)`) cannot
+    multiply the work one token buys. Refused, it fails alone: its type is nullable."""
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         raise NotImplementedError("mutations here are async")
@@ -32,14 +33,18 @@ class _ChargedMutation(FieldExtension):
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
     ) -> Any:
-        await info.context.charge_mutation()
+        await info.context.charge()
         return await next_(source, info, **kwargs)
 
 
+def charged(description: str) -> Decorator:
+    """A query field with a cost (renders or reads statistics)."""
+    return cast(Decorator, strawberry.field(description=description, extensions=[_Charged()]))
+
+
 def mutation(description: str) -> Decorator:
-    return cast(
-        Decorator, strawberry.mutation(description=description, extensions=[_ChargedMutation()])
-    )
+    """Every mutation writes, so every mutation is charged."""
+    return cast(Decorator, strawberry.mutation(description=description, extensions=[_Charged()]))
 
 
 def subscription(description: str) -> Decorator:

@@ -13,7 +13,7 @@ from core.quota import current_month
 from core.webhooks.service import list_endpoints
 from schema.account_types import Account, ScanEndpoint, account, scan_endpoint
 from schema.context import GraphQLContext, principal_of, services_of
-from schema.fields import field
+from schema.fields import charged, field
 from schema.link_types import Domain, domain
 from schema.qr_types import QrCode, QrCodeConnection, connection, qr_code
 from schema.stats_types import (
@@ -42,7 +42,7 @@ class Query:
         size = DEFAULT_PAGE if first is None else first
         return connection(await services_of(info).qr.page(principal_of(info), size, after or None))
 
-    @field("Scan statistics; the window defaults to the tier's retention.")
+    @charged("Scan statistics; the window defaults to the tier's retention. Costs a token.")
     async def qr_stats(
         self,
         info: Ctx,
@@ -50,7 +50,7 @@ class Query:
         from_: Annotated[date | None, strawberry.argument(name="from")] = strawberry.UNSET,
         to: date | None = strawberry.UNSET,
         tz: str | None = strawberry.UNSET,
-    ) -> QrStats:
+    ) -> QrStats | None:
         # UNSET keeps the SDL as the contract prints it (no `= null`); it means "not given".
         stats = services_of(info).stats
         found = await stats.stats(
@@ -58,7 +58,7 @@ class Query:
         )
         return qr_stats(found)
 
-    @field("One QR code's raw scans in the window, oldest first (GET /qr/{id}/scans.csv).")
+    @charged("One QR code's raw scans in the window, oldest first (scans.csv). Costs a token.")
     async def qr_scans(
         self,
         info: Ctx,
@@ -67,7 +67,7 @@ class Query:
         to: date | None = strawberry.UNSET,
         first: int | None = 100,
         after: str | None = strawberry.UNSET,
-    ) -> ScanList:
+    ) -> ScanList | None:
         stats = services_of(info).stats
         page = await stats.scans(
             principal_of(info), str(id), from_ or None, to or None, 100 if first is None else first,
@@ -75,13 +75,13 @@ class Query:
         )  # fmt: skip
         return scan_list(page)
 
-    @field("Refused and orphan scans per domain of this account (GET /refused-scans).")
+    @charged("Refused and orphan scans per domain (GET /refused-scans). Costs a token.")
     async def refused_scans(
         self,
         info: Ctx,
         from_: Annotated[date | None, strawberry.argument(name="from")] = strawberry.UNSET,
         to: date | None = strawberry.UNSET,
-    ) -> RefusedScans:
+    ) -> RefusedScans | None:
         report = await services_of(info).stats.refusals(
             principal_of(info), from_ or None, to or None
         )
@@ -93,10 +93,9 @@ class Query:
             domain(view) for view in await services_of(info).domains.list_all(principal_of(info))
         ]
 
-    @field("Scan webhook endpoints (mega tier); never with a secret.")
+    @field("Scan webhook endpoints (any tier: listed even after leaving mega); no secrets.")
     async def scan_endpoints(self, info: Ctx) -> list[ScanEndpoint]:
-        principal = principal_of(info)
-        views = await list_endpoints(principal.tier, principal.account_id)
+        views = await list_endpoints(principal_of(info).account_id)
         return [scan_endpoint(view) for view in views]
 
     @field("The calling account: tier, its limits, usage this month.")

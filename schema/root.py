@@ -10,6 +10,9 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from core.timestamps import iso
 from schema.errors import ErrorCodes, log_unexpected
@@ -24,6 +27,13 @@ MAX_TOKENS = 2000
 
 
 class QrmintSchema(strawberry.Schema):
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """HTTP's entry point: queries and mutations only. Subscriptions run through
+        `subscribe` (WebSocket); over HTTP one is a client error (schema.refusals)."""
+        allowed = kwargs.get("allowed_operation_types") or DEFAULT_ALLOWED_OPERATION_TYPES
+        kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
+        return await super().execute(*args, **kwargs)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # Refusals (bad input, not_found, ...) are answers, not incidents: log only our bugs.
         log_unexpected(errors)

@@ -1,9 +1,10 @@
 """Scan webhooks (CONTRACT §5, §7): endpoints, the outbox fed by scans, the delivery worker.
 
-Flow: the redirector hands each scan to `WebhookOutbox.submit` (non-blocking); the outbox
-writes one `WebhookDelivery` row per enabled endpoint; `DeliveryWorker` claims due rows
-under a lease, signs (`signing`), checks the URL again and sends to the checked address
-(`ssrf`, `sender`), and records success, a retry (`backoff`) or the final failure.
+Flow: the redirector's journal consumer commits batches of scans to `WebhookOutbox`, which
+writes one `WebhookDelivery` row per enabled endpoint (idempotently); `DeliveryWorker`
+claims due rows under a lease, signs (`signing`), checks the URL again and sends to the
+checked address (`ssrf`, `sender`), and records success, a retry (`backoff`) or the final
+failure.
 """
 
 from __future__ import annotations

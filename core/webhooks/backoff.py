@@ -1,8 +1,9 @@
-"""When a failed delivery is tried again.
+"""When a failed delivery is tried again: the one retry schedule (docs/webhooks.md).
 
 Attempt 1 is immediate; after each failure the next attempt waits, by attempt number:
-30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h. That is 8 attempts over about 7 h 42 min
-(the contract asks for at least 6 over at least an hour). Jitter only ever lengthens a wait,
+5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, as the Standard Webhooks senders do. That is 8
+attempts over about 27 h 35 min, so every event outlasts the 24 hours after which a
+failing endpoint is disabled (`health.DISABLE_AFTER`). Jitter only ever lengthens a wait,
 by up to 20 %, so receivers recovering from an outage are not hit by a synchronized wave
 and the schedule above stays a lower bound.
 """
@@ -13,13 +14,13 @@ from datetime import timedelta
 from typing import Protocol
 
 SCHEDULE = (
-    timedelta(seconds=30),
-    timedelta(minutes=2),
-    timedelta(minutes=10),
+    timedelta(seconds=5),
+    timedelta(minutes=5),
     timedelta(minutes=30),
-    timedelta(hours=1),
     timedelta(hours=2),
-    timedelta(hours=4),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
 )
 MAX_ATTEMPTS = len(SCHEDULE) + 1
 JITTER = 0.2

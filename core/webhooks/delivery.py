@@ -7,6 +7,10 @@ bounded by the timeout), so a live worker never loses a lease to another worker.
 ends when its slowest attempt does (at most the timeout), then all its outcomes are written
 in one transaction; a crash before that write means those deliveries are sent again once
 their lease expires (at-least-once, same event id).
+
+Before each send the account's tier is read again (a downgrade stops deliveries at once,
+whatever was queued) and so is the endpoint: disabled by hand, its deliveries end unsent;
+disabled for failing 24 hours, the events already queued keep their schedule.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import asyncio
 import logging
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +29,7 @@ from tortoise.transactions import in_transaction
 
 from core.config import Settings
 from core.models import ScanEndpoint, WebhookDelivery
+from core.tiers import load_tiers
 from core.webhooks import health, queue
 from core.webhooks.backoff import Random, retry_delay
 from core.webhooks.cache import shared_cache
@@ -37,7 +43,7 @@ from core.webhooks.ssrf import Resolver
 KEEP_FINISHED = timedelta(days=7)
 PURGE_EVERY = timedelta(hours=1)
 
-log = logging.getLogger("qrmint.webhooks.delivery")
+log = logging.getLogger(__name__)
 
 
 class DeliveryWorker:
@@ -56,6 +62,7 @@ class DeliveryWorker:
         poll_interval: float = 1.0,
     ) -> None:
         self._settings = settings
+        self._tiers = load_tiers(settings.tiers_file)
         self._clock = clock
         self._rng = rng or random.Random()
         self._batch_size = batch_size
@@ -72,6 +79,7 @@ class DeliveryWorker:
         waves = math.ceil(batch_size / per_endpoint) + math.ceil(batch_size / concurrency)
         self.lease = timedelta(seconds=timeout * waves + 30)
         self._wake = asyncio.Event()
+        self.outcomes: Counter[str] = Counter()  # attempts by outcome, read by /metrics
 
     def wake(self) -> None:
         """Start the next round now (e.g. the outbox just queued something)."""
@@ -86,7 +94,8 @@ class DeliveryWorker:
         if not deliveries:
             return 0
         ids = {d.endpoint_id for d in deliveries}
-        endpoints = {e.id: e for e in await ScanEndpoint.filter(id__in=ids)}
+        rows = await ScanEndpoint.filter(id__in=ids).select_related("account")
+        endpoints = {e.id: e for e in rows}
         limits = {eid: asyncio.Semaphore(self._per_endpoint) for eid in endpoints}
         results: list[Attempt] = []
         async with asyncio.TaskGroup() as group:
@@ -135,8 +144,9 @@ class DeliveryWorker:
     ) -> None:
         if endpoint is None:
             return  # deleted meanwhile; its deliveries went with it
-        if endpoint.disabled_at is not None:
-            results.append(Attempt(delivery, endpoint, Outcome(None, "endpoint disabled"), True))
+        stop = self._stop_reason(endpoint)
+        if stop is not None:
+            results.append(Attempt(delivery, endpoint, Outcome(None, stop), True))
             return
         try:
             async with self._overall, limits[endpoint.id]:
@@ -146,6 +156,14 @@ class DeliveryWorker:
             log.exception("webhook delivery %s: unexpected error", delivery.id)
             return
         results.append(Attempt(delivery, endpoint, outcome))
+
+    def _stop_reason(self, endpoint: ScanEndpoint) -> str | None:
+        tier = self._tiers.get(endpoint.account.tier)
+        if tier is None or not tier.webhooks:
+            return "the account's tier no longer includes webhooks"
+        if endpoint.disabled_at is not None and endpoint.disabled_reason != health.FAILING:
+            return "endpoint disabled"
+        return None
 
     async def _send(self, delivery: WebhookDelivery, endpoint: ScanEndpoint) -> Outcome:
         try:
@@ -167,13 +185,14 @@ class DeliveryWorker:
                     await self._record_failure(result, now)
             disabled = await health.record_round(_health_outcomes(results), now)
         for result in results:
+            self.outcomes["delivered" if result.outcome.ok else "failed"] += 1
             level = logging.DEBUG if result.outcome.ok else logging.INFO
             log.log(level, _LINE, result.delivery.event_id, result.endpoint.id,
                     result.delivery.attempts, result.outcome.error or "delivered")  # fmt: skip
         for endpoint in {r.endpoint.id: r.endpoint for r in results}.values():
             if endpoint.id in disabled:
                 shared_cache.invalidate(endpoint.account_id)
-                log.warning("scan endpoint %s disabled after repeated failures", endpoint.id)
+                log.warning("scan endpoint %s disabled: failing for 24 hours", endpoint.id)
 
     async def _record_failure(self, result: Attempt, now: datetime) -> None:
         error = result.outcome.error or "failed"
@@ -189,7 +208,7 @@ class Attempt:
     delivery: WebhookDelivery
     endpoint: ScanEndpoint
     outcome: Outcome
-    final: bool = False  # no retry and no effect on endpoint health (endpoint disabled)
+    final: bool = False  # no retry and no effect on endpoint health (tier lost, disabled)
 
 
 def _health_outcomes(results: list[Attempt]) -> dict[str, list[bool]]:

@@ -1,14 +1,15 @@
 """The `qr.scanned` event body of CONTRACT §7, built once per scan.
 
-Event id policy: one id per scan. Every endpoint of the account receives the same event
+Event id policy: one id per scan, derived from the scan's journal key (so a scan sent
+again after a crash keeps its id). Every endpoint of the account receives the same event
 (same id, same bytes), and every retry to an endpoint repeats it, so receivers can use
 `id` / `webhook-id` as their idempotency key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import secrets
 from datetime import datetime
 
 from core.scans import ScanRow
@@ -17,8 +18,9 @@ from core.timestamps import iso_millis
 EVENT_TYPE = "qr.scanned"
 
 
-def new_event_id() -> str:
-    return f"evt_{secrets.token_hex(12)}"
+def event_id_for(scan_key: str) -> str:
+    """The event id of the scan with this journal key: the same on every replay."""
+    return f"evt_{hashlib.blake2b(scan_key.encode(), digest_size=12).hexdigest()}"
 
 
 def scan_event(event_id: str, row: ScanRow, created_at: datetime) -> str:

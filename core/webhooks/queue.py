@@ -13,6 +13,7 @@ re-checks "due and not leased" (SQLite runs one writer at a time, so that is ato
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.expressions import F, Q
@@ -105,3 +106,19 @@ async def purge_finished(before: datetime) -> int:
     """Forget deliveries that ended (delivered or given up) before `before`."""
     finished = WebhookDelivery.filter(status__in=(DELIVERED, FAILED), created_at__lt=before)
     return await finished.delete()
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Deliveries waiting to be sent (metrics-ready): how many, and how long the oldest has."""
+
+    pending: int
+    oldest_age: float  # seconds since the oldest pending delivery was queued; 0 if none
+
+
+async def backlog(now: datetime) -> Backlog:
+    pending = WebhookDelivery.filter(status=PENDING)
+    count = await pending.count()
+    oldest = await pending.order_by("created_at").first().values_list("created_at", flat=True)
+    age = (now - oldest).total_seconds() if isinstance(oldest, datetime) else 0.0
+    return Backlog(count, max(0.0, age))

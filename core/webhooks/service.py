@@ -1,5 +1,8 @@
-"""Scan webhook endpoints as the API surfaces see them: register, list, delete (CONTRACT §5).
+"""Scan webhook endpoints as the API surfaces see them: register, list, enable or disable,
+delete (docs/webhooks.md).
 
+Registering and re-enabling need a tier with webhooks; listing, disabling and deleting work
+for any tier, so an account that left mega can still see and remove its endpoints.
 The endpoint limit is enforced by slots: each endpoint takes one of the tier's N slot numbers
 and (account, slot) is unique, so concurrent registrations can never exceed N on SQLite or
 Postgres alike; a registration that loses a race for a slot simply tries the next free one.
@@ -8,7 +11,7 @@ Postgres alike; a registration that loses a race for a slot simply tries the nex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 
@@ -18,6 +21,7 @@ from core.errors import Conflict, NotFound, NotInTier, invalid_field
 from core.models import ScanEndpoint, is_id, new_id
 from core.tiers import Tier
 from core.webhooks.cache import shared_cache
+from core.webhooks.health import MANUAL
 from core.webhooks.secrets import encrypt_secret, new_secret
 from core.webhooks.ssrf import Resolver, check_url
 
@@ -43,6 +47,12 @@ class EndpointView:
     created_at: datetime
     disabled: bool
     disabled_at: datetime | None
+    disabled_reason: str | None  # "failing" (24 h of failures) or "manual"
+    failing_since: datetime | None
+
+    @property
+    def enabled(self) -> bool:
+        return not self.disabled
 
 
 async def register_endpoint(
@@ -71,30 +81,61 @@ async def register_endpoint(
     return RegisteredEndpoint(row.id, row.url, row.description, secret, row.created_at)
 
 
-async def list_endpoints(tier: Tier, account_id: str) -> list[EndpointView]:
-    require_webhooks(tier)
+async def list_endpoints(account_id: str) -> list[EndpointView]:
     rows = await ScanEndpoint.filter(account_id=account_id).order_by("created_at", "id")
-    return [
-        EndpointView(
-            id=row.id,
-            url=row.url,
-            description=row.description,
-            created_at=row.created_at,
-            disabled=row.disabled_at is not None,
-            disabled_at=row.disabled_at,
-        )
-        for row in rows
-    ]
+    return [_view(row) for row in rows]
 
 
-async def delete_endpoint(tier: Tier, account_id: str, endpoint_id: str) -> None:
-    require_webhooks(tier)
+async def set_endpoint_enabled(
+    tier: Tier, account_id: str, endpoint_id: str, enabled: bool
+) -> EndpointView:
+    """Enabling (needs webhooks in the tier) clears the failure history; disabling by hand
+    also stops the events already queued for it."""
+    if enabled:
+        require_webhooks(tier)
+    row = await _owned(account_id, endpoint_id)
+    if enabled:
+        values: dict[str, object] = {"disabled_at": None, "disabled_reason": None}
+        values |= {"failing_since": None, "consecutive_failures": 0}
+    elif row.disabled_at is None or row.disabled_reason != MANUAL:
+        values = {"disabled_at": row.disabled_at or datetime.now(UTC), "disabled_reason": MANUAL}
+    else:
+        values = {}
+    if values:
+        await ScanEndpoint.filter(id=row.id).update(**values)
+        shared_cache.invalidate(account_id)
+    return _view(await ScanEndpoint.get(id=row.id))
+
+
+async def delete_endpoint(account_id: str, endpoint_id: str) -> None:
     deleted = 0
     if is_id(endpoint_id, "wep"):
         deleted = await ScanEndpoint.filter(id=endpoint_id, account_id=account_id).delete()
     if not deleted:
         raise NotFound("No such scan endpoint.")
     shared_cache.invalidate(account_id)
+
+
+async def _owned(account_id: str, endpoint_id: str) -> ScanEndpoint:
+    row = None
+    if is_id(endpoint_id, "wep"):
+        row = await ScanEndpoint.get_or_none(id=endpoint_id, account_id=account_id)
+    if row is None:
+        raise NotFound("No such scan endpoint.")
+    return row
+
+
+def _view(row: ScanEndpoint) -> EndpointView:
+    return EndpointView(
+        id=row.id,
+        url=row.url,
+        description=row.description,
+        created_at=row.created_at,
+        disabled=row.disabled_at is not None,
+        disabled_at=row.disabled_at,
+        disabled_reason=row.disabled_reason,
+        failing_since=row.failing_since,
+    )
 
 
 def require_webhooks(tier: Tier) -> None:

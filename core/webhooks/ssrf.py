@@ -3,6 +3,11 @@
 A URL is checked at registration and again before every delivery attempt; the addresses
 found by that check are the ones the sender connects to (see `core.webhooks.sender`),
 so a DNS answer that changes between check and connect (rebinding) gains nothing.
+
+Ports: 443, or 1024 to 65535. The well-known ports below 1024 belong to other services
+(SSH, SMTP, DNS, LDAP, …): pointing webhooks at them only probes what listens there, and no
+receiver needs one. Higher ports stay open because receivers do use them (8443, 9000, …);
+with TLS first on the wire, such a port gets a handshake, never a request it could obey.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from urllib.parse import urlsplit
 from core.errors import Invalid, invalid_field
 
 MAX_URL_LENGTH = 2048
+HTTPS_PORT = 443
+MIN_PORT = 1024  # the well-known ports below this are refused, 443 excepted
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 
@@ -53,9 +60,11 @@ def check_syntax(url: str) -> tuple[str, int]:
         raise _unsafe("the URL contains whitespace or control characters")
     try:
         parts = urlsplit(url)
-        port = parts.port or 443
+        port = HTTPS_PORT if parts.port is None else parts.port
     except ValueError:
         raise _unsafe("the URL is malformed") from None
+    if port < MIN_PORT and port != HTTPS_PORT:
+        raise _unsafe(f"port {port} is refused; use 443 or a port from {MIN_PORT} to 65535")
     if parts.scheme.lower() != "https":
         raise _unsafe("webhook URLs must use https")
     if parts.username is not None or parts.password is not None:

@@ -49,6 +49,8 @@ def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         ("QRMINT_WEBHOOK_ALLOW_PRIVATE", "maybe"),
         ("QRMINT_SECRET_KEY", "short"),
         ("QRMINT_TIERS_FILE", "/does/not/exist.toml"),
+        ("QRMINT_RENDER_CONCURRENCY", "0"),
+        ("QRMINT_RENDER_CONCURRENCY", "lots"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
@@ -62,3 +64,8 @@ def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str) -> 
 def test_trusted_proxies_parse(tmp_path: Path) -> None:
     settings = _load(tmp_path, QRMINT_TRUSTED_PROXIES="10.0.0.0/8, ::1")
     assert [str(n) for n in settings.trusted_proxies] == ["10.0.0.0/8", "::1/128"]
+
+
+def test_render_concurrency_is_optional(tmp_path: Path) -> None:
+    assert _load(tmp_path).render_concurrency is None
+    assert _load(tmp_path, QRMINT_RENDER_CONCURRENCY="6").render_concurrency == 6

@@ -1,4 +1,4 @@
-"""The relational upgrade to 0002 (links): today's rows survive, codes become unique per domain."""
+"""The relational upgrade to 0004 (links): today's rows survive, codes become unique per domain."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ async def database_url(
 async def _at_0001_with_rows(url: str) -> None:
     """The schema as the first wave shipped it, with an account and a dynamic code in it."""
     config = tortoise_config(url)
-    await migrate(config=config, target="models.0001_initial")
+    await migrate(config=config, target="models.0003_webhook_event_unique")
     connection = Tortoise.get_connection(next(iter(config["connections"])))
     postgres = url.startswith("postgres")
     marks = ", ".join(f"${n}" if postgres else "?" for n in range(1, 15))

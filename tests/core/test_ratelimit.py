@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core.ratelimit import LocalRateLimiter, RedisRateLimiter
+from core.ratelimit import FallbackRateLimiter, LocalRateLimiter, RateDecision, RedisRateLimiter
 from tests.support import redis_url
 
 REDIS_DB = 9
@@ -55,3 +56,29 @@ async def test_redis_bucket_is_shared_between_limiters(redis_client: aioredis.Re
     assert refused.retry_after >= 1
     await asyncio.sleep(0.25)
     assert (await first.hit("shared", 10)).allowed
+
+
+class _Flaky:
+    """A shared limiter whose store is down until told otherwise."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.local = LocalRateLimiter()
+
+    async def hit(self, key: str, rate: int) -> RateDecision:
+        if self.down:
+            raise RedisConnectionError("Error 111 connecting to redis")
+        return await self.local.hit("shared:" + key, rate)
+
+
+async def test_a_redis_outage_falls_back_to_per_process_buckets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    shared = _Flaky()
+    limiter = FallbackRateLimiter(shared)
+    decisions = [await limiter.hit("k", 10) for _ in range(11)]
+    assert [d.allowed for d in decisions] == [True] * 10 + [False]  # still limited
+    assert caplog.text.count("Redis does not answer") == 1
+    shared.down = False
+    assert (await limiter.hit("k", 10)).remaining == 9  # the shared bucket again
+    assert "shared through Redis again" in caplog.text

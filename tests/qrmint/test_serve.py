@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import QRMINT, free_port
+from tests.qrmint.serving import Served
 
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
@@ -20,62 +17,12 @@ IPHONE = (
 )
 
 
-class Served:
-    def __init__(self, data_dir: Path) -> None:
-        self.api_port, self.redirect_port = free_port(), free_port()
-        self.env = {
-            **os.environ,
-            "QRMINT_DATA_DIR": str(data_dir),
-            "QRMINT_REDIRECT_BASE_URL": f"http://127.0.0.1:{self.redirect_port}",
-        }
-        self.env.pop("QRMINT_REDIS_URL", None)
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = data_dir.parent / "serve.log"
-
-    def start(self) -> None:
-        args = [QRMINT, "serve", "--api-port", str(self.api_port)]
-        args += ["--redirect-port", str(self.redirect_port)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(args, env=self.env, stderr=log, stdout=log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{self.redirect_port}/healthz", timeout=1)
-                httpx.get(f"http://127.0.0.1:{self.api_port}/healthz", timeout=1)
-                return
-            except httpx.TransportError:
-                assert self.process.poll() is None, self.log.read_text()
-                time.sleep(0.2)
-        raise AssertionError("qrmint serve did not come up")
-
-    def stop(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        assert self.process.wait(timeout=60) == 0
-
-    def key(self, tier: str) -> str:
-        result = subprocess.run(
-            [QRMINT, "keys", "create", "--tier", tier], env=self.env, capture_output=True, text=True
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip().splitlines()[-1]
-
-    def api(self, key: str) -> httpx.Client:
-        return httpx.Client(
-            base_url=f"http://127.0.0.1:{self.api_port}",
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=30,
-        )
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     server = Served(tmp_path / "var")
     server.start()
     yield server
-    if server.process and server.process.poll() is None:
-        server.process.kill()
-        server.process.wait()
+    server.kill()
 
 
 def _stats(client: httpx.Client, qr_id: str, expected: int) -> dict[str, object]:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.qrmint.test_serve import IPHONE, Served, served  # noqa: F401  (the fixture)
+from tests.qrmint.serving import Served
+from tests.qrmint.test_serve import IPHONE
 
 WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -19,8 +22,16 @@ WINDOWS = (
 )
 
 
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    server = Served(tmp_path / "var")
+    server.start()
+    yield server
+    server.kill()
+
+
 @pytest.mark.slow
-def test_a_smart_link_on_qrmint_serve(served: Served) -> None:  # noqa: F811
+def test_a_smart_link_on_qrmint_serve(served: Served) -> None:
     key = served.key("ultra")
     body = {
         "type": "dynamic", "data": "https://example.com/menu", "password": "open sesame",

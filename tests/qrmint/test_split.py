@@ -5,27 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
 
-from tests.support import QRMINT, free_port, redis_url
+from tests.support import Burst, free_port, redis_url
+
+from .processes import process, run_cli, stop_all, stored_by_referer, total_scans, wait_healthy
 
 REDIS_DB = 14
-COUNT_ROWS = """
-import sys
-from analytics.store import open_scan_store
-store = open_scan_store(sys.argv[1])
-print(store.query("SELECT count() FROM $scans WHERE qr_id = {q:String}", {"q": sys.argv[2]})[0][0])
-"""
 
 
 @pytest.fixture
@@ -47,34 +42,29 @@ async def environment(
     client.close()
 
 
-@contextmanager
-def _process(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("ab") as out:
-        process = subprocess.Popen([QRMINT, *args], env=env, stdout=out, stderr=out)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
+@dataclass
+class Split:
+    api_port: int
+    redirect_port: int
+    key: str  # of a pro account
+    processes: list[subprocess.Popen[bytes]]
 
 
-def _wait(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not come up:\n{log.read_text()}")
-
-
-def _run(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([QRMINT, *args], env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+@asynccontextmanager
+async def _split(env: dict[str, str], log: Path) -> AsyncIterator[Split]:
+    """`worker`, `api` and `redirector` running; stopped (each flushing) by the caller."""
+    api_port, redirect_port = free_port(), free_port()
+    env["QRMINT_REDIRECT_BASE_URL"] = f"http://127.0.0.1:{redirect_port}"
+    await asyncio.to_thread(run_cli, env, "migrate")
+    key = (await asyncio.to_thread(run_cli, env, "keys", "create", "--tier", "pro")).split()[-1]
+    with (
+        process(env, log, "worker") as worker,
+        process(env, log, "api", "--port", str(api_port)) as api,
+        process(env, log, "redirector", "--port", str(redirect_port)) as redirector,
+    ):
+        for port, started in ((api_port, api), (redirect_port, redirector)):
+            await asyncio.to_thread(wait_healthy, f"http://127.0.0.1:{port}/healthz", started, log)
+        yield Split(api_port, redirect_port, key, [redirector, api, worker])
 
 
 @pytest.mark.slow
@@ -84,34 +74,41 @@ async def test_api_redirector_and_worker_as_separate_processes(
     environment: dict[str, str], tmp_path: Path
 ) -> None:
     env, log = environment, tmp_path / "processes.log"
-    api_port, redirect_port = free_port(), free_port()
-    env["QRMINT_REDIRECT_BASE_URL"] = f"http://127.0.0.1:{redirect_port}"
-    await asyncio.to_thread(_run, env, "migrate")
-    key = (await asyncio.to_thread(_run, env, "keys", "create", "--tier", "pro")).split()[-1]
-    with (
-        _process(env, log, "worker") as worker,
-        _process(env, log, "api", "--port", str(api_port)) as api,
-        _process(env, log, "redirector", "--port", str(redirect_port)) as redirector,
-    ):
-        await asyncio.to_thread(_wait, f"http://127.0.0.1:{api_port}/healthz", api, log)
-        await asyncio.to_thread(_wait, f"http://127.0.0.1:{redirect_port}/healthz", redirector, log)
-        qr_id = await asyncio.to_thread(_journey, env, key, api_port)
-        await asyncio.to_thread(_stop, [redirector, api, worker], log)
-    assert await asyncio.to_thread(_stored_rows, env, qr_id) == 5
+    async with _split(env, log) as split:
+        qr_id = await asyncio.to_thread(_journey, env, split.key, split.api_port)
+        await asyncio.to_thread(stop_all, split.processes, log)
+    assert sum((await asyncio.to_thread(stored_by_referer, env, qr_id)).values()) == 5
 
 
-def _stop(processes: list[subprocess.Popen[bytes]], log: Path) -> None:
-    for process in processes:  # each flushes what it holds, then stops
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 0, log.read_text()
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_a_burst_beyond_every_in_memory_bound_is_counted_whole(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    """More redirects than the consumer's batch and the old 10,000-scan queue, as fast as
+    this client can send them: every one is stored once, none dropped."""
+    env, log = environment, tmp_path / "processes.log"
+    async with _split(env, log) as split:
+        headers = {"Authorization": f"Bearer {split.key}"}
+        base = f"http://127.0.0.1:{split.api_port}"
+        with httpx.Client(base_url=base, headers=headers) as client:
+            qr_id, code = await asyncio.to_thread(_dynamic_qr, client)
+            seen = await Burst("127.0.0.1", split.redirect_port, code).run(range(12_000), 32)
+            assert len(seen) == 12_000
+            total = await asyncio.to_thread(total_scans, client, qr_id, len(seen), 180)
+        assert total == 12_000
+        await asyncio.to_thread(stop_all, split.processes, log)
+    stored = await asyncio.to_thread(stored_by_referer, env, qr_id)
+    assert len(stored) == 12_000
+    assert set(stored.values()) == {1}
+    assert "dropped" not in log.read_text()
 
 
-def _stored_rows(env: dict[str, str], qr_id: str) -> int:
-    counted = subprocess.run(
-        [sys.executable, "-c", COUNT_ROWS, env["QRMINT_CLICKHOUSE_URL"], qr_id],
-        env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    return int(counted.stdout)
+def _dynamic_qr(client: httpx.Client) -> tuple[str, str]:
+    created = client.post("/qr/generate", json={"type": "dynamic", "data": "https://e.x/"})
+    assert created.status_code == 201, created.text
+    return created.json()["id"], created.json()["short_code"]
 
 
 def _journey(env: dict[str, str], key: str, api_port: int) -> str:

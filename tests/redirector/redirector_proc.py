@@ -27,7 +27,7 @@ async def main(port: int) -> None:
     redis = aioredis.from_url(settings.redis_url, decode_responses=True)
     bus = RedisBus(aioredis.from_url(settings.redis_url, decode_responses=True))
     try:
-        async with open_redirector(settings, redis=redis, bus=bus, listeners=[]) as app:
+        async with open_redirector(settings, redis=redis, bus=bus, sinks=[]) as app:
             for _ in range(1000):
                 if app.state.resolver.live:
                     break

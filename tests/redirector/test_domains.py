@@ -26,7 +26,7 @@ from core.domain_proof import DomainVerifier
 from core.domains import DomainService
 from core.errors import Invalid
 from core.links import LinkDirectory
-from core.scans import ScanRow
+from core.scans import ScanBatch, ScanRow
 from core.tiers import load_tiers
 from redirector.wiring import open_redirector
 
@@ -44,8 +44,8 @@ async def principal(db_settings: Settings) -> Principal:
 
 
 class Rows(list[ScanRow]):
-    def submit(self, row: ScanRow) -> None:
-        self.append(row)
+    async def commit(self, batch: ScanBatch) -> None:
+        self.extend(batch.rows)
 
 
 ROWS = Rows()
@@ -56,7 +56,7 @@ async def served(db_settings: Settings, server: Any) -> AsyncIterator[tuple[str,
     bus = LocalBus()
     ROWS.clear()
     async with (
-        open_redirector(db_settings, redis=None, bus=bus, listeners=[ROWS]) as app,
+        open_redirector(db_settings, redis=None, bus=bus, sinks=[ROWS]) as app,
         server(app) as base,
     ):
         yield base, bus

@@ -14,7 +14,7 @@ import pytest
 from core.bus import LocalBus
 from core.config import Settings
 from core.links import LinkDirectory
-from core.scans import ScanRow
+from core.scans import ScanBatch, ScanRow
 from redirector.visitor import COOKIE_NAME
 from redirector.wiring import open_redirector
 
@@ -28,10 +28,12 @@ PLACES = {"198.51.100.7": ("DE", "Berlin")}
 
 @dataclass
 class Listener:
+    """A durable sink that keeps the rows it is given."""
+
     rows: list[ScanRow] = field(default_factory=list)
 
-    def submit(self, row: ScanRow) -> None:
-        self.rows.append(row)
+    async def commit(self, batch: ScanBatch) -> None:
+        self.rows.extend(batch.rows)
 
 
 def locate(ip: str) -> tuple[str, str]:
@@ -62,7 +64,7 @@ def redirector(db_settings: Settings, server: Any) -> Opener:
                 settings,
                 redis=None,
                 bus=bus,
-                listeners=[listener],
+                sinks=[listener],
                 geo_locator=locate,
             ) as app,
             server(app) as base,

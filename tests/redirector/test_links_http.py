@@ -28,7 +28,7 @@ from core.link_input import UpdateBody
 from core.links import LinkDirectory
 from core.models import Domain, QrCode, ScanCounter, new_id
 from core.qrcodes import QrService
-from core.scans import ScanRow
+from core.scans import ScanBatch, ScanRow
 from core.tiers import load_tiers
 from redirector.visitor import COOKIE_NAME
 from redirector.wiring import open_redirector
@@ -51,10 +51,12 @@ BERLIN, NEW_YORK = "203.0.113.7", "198.51.100.7"
 
 @dataclass
 class Listener:
+    """A durable sink that keeps the rows it is given."""
+
     rows: list[ScanRow] = field(default_factory=list)
 
-    def submit(self, row: ScanRow) -> None:
-        self.rows.append(row)
+    async def commit(self, batch: ScanBatch) -> None:
+        self.rows.extend(batch.rows)
 
 
 @dataclass
@@ -100,7 +102,7 @@ async def links(db_settings: Settings, server: Any, geo_db: Path) -> AsyncIterat
     try:
         async with (
             open_redirector(
-                settings, redis=None, bus=bus, listeners=[listener], geo_locator=geo.locate
+                settings, redis=None, bus=bus, sinks=[listener], geo_locator=geo.locate
             ) as app,
             server(app) as base,
             httpx.AsyncClient(base_url=base, follow_redirects=False) as client,

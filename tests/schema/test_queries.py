@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from api.app import create_api_app
-from core import accounts
 from core.accounts import authenticate
-from core.models import QrCode
 from core.qrcodes import GenerateSpec
 from core.services import NoStats
 from schema.app import graphql_routes
@@ -197,7 +195,7 @@ DELETE = "mutation($id: ID!) { deleteScanEndpoint(id: $id) }"
 
 async def test_scan_endpoints_lifecycle(gql: Gql) -> None:
     key = await gql.key("mega")
-    variables = {"url": "https://127.0.0.1:9/hook", "description": "ours"}
+    variables = {"url": "https://127.0.0.1:9443/hook", "description": "ours"}
     registered = (await gql.run(REGISTER, variables, key=key))["data"]["registerScanEndpoint"]
     assert registered["secret"].startswith("whsec_")
     assert registered["description"] == "ours"
@@ -218,17 +216,3 @@ async def test_scan_endpoint_refusals(gql: Gql) -> None:
     key = await gql.key("mega")
     plain = await gql.run(REGISTER, {"url": "http://example.com/hook"}, key=key)
     assert error_of(plain)["extensions"]["code"] == "unsafe_url"
-
-
-async def test_aliased_mutations_each_spend_a_token(gql: Gql) -> None:
-    aliases = " ".join(
-        f'm{n}: generateQr(input: {{data: "x{n}", size: 64}}) {{ id }}' for n in range(12)
-    )
-    key = await gql.key()
-    result = await gql.run(f"mutation {{ {aliases} }}", {}, key=key)
-    # The request paid for the first; the bucket (10 a second) pays for nine more at most.
-    codes = {error["extensions"]["code"] for error in result["errors"]}
-    assert codes == {"rate_limited"}
-    principal = await accounts.authenticate(gql.services.tiers, key)
-    made = await QrCode.filter(account_id=principal.account_id).count()
-    assert 1 <= made <= 10

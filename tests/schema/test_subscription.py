@@ -26,7 +26,7 @@ from core.db import close_database, migrate_database, open_database
 from core.live import LiveScanPublisher
 from core.qrcodes import GenerateSpec
 from core.ratelimit import LocalRateLimiter
-from core.scans import ScanRow
+from core.scans import ScanBatch, ScanRow
 from core.services import Services
 from schema.app import graphql_routes
 from tests.schema.conftest import LAST_SCAN, build_services, settings_in
@@ -106,6 +106,10 @@ async def _subscribe(ws: ClientConnection, op: str, query: str, **variables: Any
     await _send(ws, {"id": op, "type": "subscribe", "payload": payload})
 
 
+def _batch(row: ScanRow) -> ScanBatch:
+    return ScanBatch(f"t-{row.scanned_at.timestamp()}", [row], [f"k-{row.scanned_at}"])
+
+
 def _scan(qr_id: str, at: datetime, *, unique: bool = True, bot: bool = False) -> ScanRow:
     return ScanRow(
         scanned_at=at,
@@ -140,10 +144,12 @@ async def test_current_value_first_then_one_per_scan(live: Live) -> None:
         now = datetime.now(UTC)
         publisher = LiveScanPublisher(live.services.bus)
         await publisher.start()
-        publisher.submit(_scan(qr_id, now))
-        publisher.submit(_scan(qr_id, now, bot=True))  # bots are not counted
-        publisher.submit(_scan(qr_id, LAST_SCAN - timedelta(seconds=1)))  # already in the store
-        publisher.submit(_scan(qr_id, now + timedelta(seconds=1), unique=False))
+        publisher.submit(_batch(_scan(qr_id, now)))
+        publisher.submit(_batch(_scan(qr_id, now, bot=True)))  # bots are not counted
+        publisher.submit(
+            _batch(_scan(qr_id, LAST_SCAN - timedelta(seconds=1)))
+        )  # already in the store
+        publisher.submit(_batch(_scan(qr_id, now + timedelta(seconds=1), unique=False)))
         await publisher.aclose()
 
         counts = []
@@ -278,7 +284,7 @@ async def test_revoking_the_key_ends_an_open_subscription(live: Live) -> None:
         await asyncio.sleep(1.1)  # past the re-check interval
         publisher = LiveScanPublisher(live.services.bus)
         await publisher.start()
-        publisher.submit(_scan(qr_id, datetime.now(UTC)))
+        publisher.submit(_batch(_scan(qr_id, datetime.now(UTC))))
         await publisher.aclose()
         message = await _receive(ws)
         assert (await _receive(ws))["type"] == "complete"  # and nothing more after it

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from core.config import Settings, load_settings
 from core.db import close_database, migrate_database, open_database
 from core.models import Account, new_id
-from core.scans import ScanRow
+from core.scans import ScanBatch, ScanRow
 from core.webhooks.cache import shared_cache
+from core.webhooks.outbox import WebhookOutbox
 
 HOOK_HOST = "hooks.test"
 SECRET_KEY = "test-secret-key-0123456789abcdef"
@@ -196,3 +198,12 @@ def scan_row(account_id: str, *, is_bot: bool = False, qr_id: str = "qr_1") -> S
         referrer_host="",
         is_bot=is_bot,
     )
+
+
+async def commit_scans(outbox: WebhookOutbox, rows: Sequence[ScanRow]) -> ScanBatch:
+    """Commit `rows` to the outbox as the journal consumer does: one batch, fresh keys."""
+    prefix = uuid.uuid4().hex
+    keys = [f"{prefix}-{index}" for index in range(len(rows))]
+    batch = ScanBatch(f"{prefix}-batch", list(rows), keys)
+    await outbox.commit(batch)
+    return batch

@@ -22,6 +22,7 @@ from .conftest import (
     FakeClock,
     FakeResolver,
     ZeroRng,
+    commit_scans,
     forget_compiled_queries,
     make_settings,
     new_account,
@@ -77,9 +78,7 @@ async def _enqueue(settings, scans, endpoints=5, clock=None):
         url = f"{URL}?n={index}"
         await register_endpoint(settings, MEGA, account, url, None, resolver=resolver)
     outbox = WebhookOutbox(clock=clock or FakeClock())
-    for index in range(scans):
-        outbox.submit(scan_row(account, qr_id=f"qr_{index}"))
-    await outbox.flush()
+    await commit_scans(outbox, [scan_row(account, qr_id=f"qr_{index}") for index in range(scans)])
     return resolver
 
 

@@ -27,7 +27,7 @@ async def test_register_returns_secret_once_and_stores_it_encrypted(db, resolver
     row = await ScanEndpoint.get(id=registered.id)
     assert registered.secret not in row.secret_ciphertext
     assert decrypt_secret(db.secret_key, row.secret_ciphertext) == registered.secret
-    views = await list_endpoints(TIERS["mega"], account)
+    views = await list_endpoints(account)
     assert [v.id for v in views] == [registered.id]
     assert views[0].url == URL
     assert views[0].description == "crm sync"
@@ -73,20 +73,20 @@ async def test_deleting_frees_a_slot(db, resolver):
         (await register_endpoint(db, TIERS["mega"], account, URL, None, resolver=resolver)).id
         for _ in range(5)
     ]
-    await delete_endpoint(TIERS["mega"], account, ids[2])
+    await delete_endpoint(account, ids[2])
     await register_endpoint(db, TIERS["mega"], account, URL, None, resolver=resolver)
-    assert len(await list_endpoints(TIERS["mega"], account)) == 5
+    assert len(await list_endpoints(account)) == 5
 
 
 async def test_delete_someone_elses_or_unknown_is_not_found(db, resolver):
     owner, other = await new_account(), await new_account()
     registered = await register_endpoint(db, TIERS["mega"], owner, URL, None, resolver=resolver)
     with pytest.raises(NotFound):
-        await delete_endpoint(TIERS["mega"], other, registered.id)
+        await delete_endpoint(other, registered.id)
     with pytest.raises(NotFound):
-        await delete_endpoint(TIERS["mega"], owner, "wep_unknown")
-    assert len(await list_endpoints(TIERS["mega"], owner)) == 1
-    assert await list_endpoints(TIERS["mega"], other) == []
+        await delete_endpoint(owner, "wep_unknown")
+    assert len(await list_endpoints(owner)) == 1
+    assert await list_endpoints(other) == []
 
 
 async def test_description_over_500_is_invalid(db, resolver):
@@ -114,5 +114,5 @@ async def test_secret_never_logged(db, resolver, caplog):
     caplog.set_level(logging.DEBUG)
     account = await new_account()
     registered = await register_endpoint(db, TIERS["mega"], account, URL, None, resolver=resolver)
-    await list_endpoints(TIERS["mega"], account)
+    await list_endpoints(account)
     assert registered.secret not in caplog.text
