@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from datetime import UTC, datetime, timedelta
 
 from core.scans import ScanRow
@@ -20,6 +20,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 _BOOLS = frozenset(f.name for f in fields(ScanRow) if f.type in ("bool", bool))
 _STRINGS = tuple(f.name for f in fields(ScanRow) if f.name not in _BOOLS | {"scanned_at"})
+# Fields added later have defaults: rows written before them (spool, stream) still decode.
+_DEFAULTS = {f.name: str(f.default) for f in fields(ScanRow) if f.default is not MISSING}
 
 
 class RowDecodeError(ValueError):
@@ -38,7 +40,7 @@ def decode_row(raw: Mapping[str, str] | Mapping[bytes, bytes]) -> ScanRow:
     """Rebuild a row from `encode_row` output (str or bytes keys); extra fields are ignored."""
     data = {_text(key): _text(value) for key, value in raw.items()}
     try:
-        values: dict[str, object] = {name: data[name] for name in _STRINGS}
+        values: dict[str, object] = {name: _field(data, name) for name in _STRINGS}
         values.update({name: data[name] == "1" for name in _BOOLS})
         moment = _EPOCH + int(data["scanned_at"]) * _MILLISECOND
     except (KeyError, ValueError, OverflowError) as exc:
@@ -51,6 +53,10 @@ def epoch_millis(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // _MILLISECOND
+
+
+def _field(data: Mapping[str, str], name: str) -> str:
+    return data[name] if name in data or name not in _DEFAULTS else _DEFAULTS[name]
 
 
 def _text(value: str | bytes) -> str:
@@ -72,7 +78,11 @@ def decode_rows(text: str | bytes) -> list[ScanRow]:
         data = json.loads(text)
         count, columns = int(data["n"]), data["columns"]
         times = [_EPOCH + int(ms) * _MILLISECOND for ms in columns["scanned_at"]]
-        strings = [[str(v) for v in columns[name]] for name in _STRINGS]
+        strings = [
+            [str(v) for v in columns[name]] if name in columns or name not in _DEFAULTS
+            else [_DEFAULTS[name]] * count
+            for name in _STRINGS
+        ]  # fmt: skip
         bools = [[bool(v) for v in columns[name]] for name in _BOOLS]
     except (KeyError, ValueError, TypeError, OverflowError) as exc:
         raise RowDecodeError(f"not a batch of scan rows: {exc!r}") from None

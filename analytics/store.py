@@ -23,10 +23,17 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from analytics.rowcodec import epoch_millis
-from analytics.tables import MIGRATIONS, SCAN_COLUMNS
+from analytics.tables import BACKFILLS, MIGRATIONS, SCAN_COLUMNS
 from core.scans import ScanRow
 
-_TABLES = ("scans", "scans_daily", "scans_daily_view")
+_TABLES = (
+    "scans",
+    "scans_daily",
+    "scans_daily_view",
+    "refusals_daily",
+    "refusals_daily_view",
+    "schema_steps",
+)
 # The embedded engine lives inside a qrmint process, beside the redirector: its caches are
 # sized for one process's share of a small machine, not for a dedicated server (ClickHouse's
 # defaults are 5 GiB each for marks and primary indexes). Measured: see docs/scans.md.
@@ -71,6 +78,12 @@ class ScanStore:
         self._writer.command(f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
         for statement in MIGRATIONS:
             self._writer.command(self._sql(statement))
+        for step, statement in BACKFILLS:
+            done = self._sql("SELECT count() FROM $schema_steps WHERE step = {step:String}")
+            if int(self._writer.query(done, parameters={"step": step}).result_rows[0][0]):
+                continue
+            self._writer.command(self._sql(statement))
+            self._writer.insert(self._names["schema_steps"], [[step]], column_names=["step"])
 
     def insert(self, rows: Sequence[ScanRow], *, token: str | None = None) -> None:
         """Columnar insert; the same `token` twice stores the batch once.

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from api import rest_qr, rest_stats, rest_webhooks
+from api import rest_domains, rest_qr, rest_stats, rest_webhooks
 from api.errors import on_domain_error, on_http_error
 from api.gate import ApiGate
 from api.openapi import openapi_document
@@ -61,6 +61,7 @@ def create_api_app(services: Services, extra_routes: list[BaseRoute] | None = No
         *rest_qr.routes,
         *rest_stats.routes,
         *rest_webhooks.routes,
+        *rest_domains.routes,
         *(extra_routes or []),
     ]
     app = Starlette(

@@ -9,13 +9,16 @@ from starlette.requests import Request
 from core import jsonbody
 from core.errors import MalformedRequest
 from core.generate_input import GenerateBody, Model, Strict, validate
+from core.link_input import UpdateBody
 
 __all__ = [
     "BulkBody",
     "DestinationBody",
+    "DomainBody",
     "EndpointBody",
     "EndpointPatch",
     "GenerateBody",
+    "UpdateBody",
     "parse_body",
     "validate",
 ]
@@ -28,6 +31,10 @@ class BulkBody(Strict):
 
 class DestinationBody(Strict):
     url: str
+
+
+class DomainBody(Strict):
+    hostname: str
 
 
 class EndpointBody(Strict):

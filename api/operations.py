@@ -14,9 +14,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from api.bodies import BulkBody, DestinationBody, EndpointBody, EndpointPatch, GenerateBody
+from api.bodies import (
+    BulkBody,
+    DestinationBody,
+    DomainBody,
+    EndpointBody,
+    EndpointPatch,
+    GenerateBody,
+    UpdateBody,
+)
 from api.responses import (
     BulkResult,
+    Domain,
+    DomainList,
     Endpoint,
     EndpointCreated,
     EndpointList,
@@ -24,6 +34,7 @@ from api.responses import (
     QrMetadata,
     QrStats,
     Readiness,
+    RefusedScans,
 )
 
 
@@ -93,6 +104,7 @@ _METADATA = {
     "style": {"dots": {"shape": "rounded", "color": "#0b3d91"}},
     "updated_at": _NOW,
 }
+_TZ = QueryParam("tz", "IANA time zone of by_hour and by_weekday; default UTC")
 _STYLED = {
     "type": "dynamic",
     "data": "https://example.com/menu",
@@ -121,6 +133,36 @@ _STATS = {
     "by_device": [{"key": "mobile", "scans": 9}, {"key": "desktop", "scans": 3}],
     "by_browser": [{"key": "Chrome", "scans": 6}],
     "by_os": [{"key": "Android", "scans": 6}],
+    "bot_scans": 2,
+    "by_referrer": [{"key": "direct", "scans": 10}, {"key": "news.example", "scans": 2}],
+    "by_language": [{"key": "de-DE", "scans": 7}, {"key": "unknown", "scans": 5}],
+    "tz": "Europe/Berlin",
+    "by_hour": [{"hour": hour, "scans": 12 if hour == 19 else 0} for hour in range(24)],
+    "by_weekday": [
+        {"day": day, "scans": 12 if day == "wed" else 0}
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    ],
+    "by_target": [{"key": "rule:0", "scans": 7}, {"key": "split:1", "scans": 5}],
+    "by_outcome": [{"key": "redirected", "scans": 12}, {"key": "gone", "scans": 1}],
+}
+_LINK: dict[str, Any] = {
+    "domain": None, "paused": False, "expires_at": None, "max_scans": None,
+    "has_password": False, "forward_query": False, "utm": None, "rules": [], "split": [],
+}  # fmt: skip
+_RULE = {
+    "if": {"country": ["DE", "AT"], "device": ["mobile"]},
+    "destination": "https://example.com/de",
+}
+_DOMAIN = {
+    "id": "dom_7a1b2c3d4e5f60718293",
+    "hostname": "go.brand.example",
+    "verified": True,
+    "verified_at": _NOW,
+    "created_at": _NOW,
+    "verification": {
+        "method": "http",
+        "url": "http://go.brand.example/.well-known/qrmint-domain/K3v9xQ2mWb7LpR4tYz8NcH1j",
+    },
 }
 _ENDPOINT = {
     "id": "wh_3c9d2e1f0a",
@@ -155,7 +197,7 @@ OPERATIONS: tuple[Operation, ...] = (
             "static PNG": {"data": "WIFI:T:WPA;S:cafe;P:espresso;;", "size": 512},
             "dynamic, styled SVG": _STYLED,
         },
-        response_example=_DYNAMIC,
+        response_example={**_DYNAMIC, **_LINK},
     ),
     Operation(
         "POST",
@@ -191,7 +233,7 @@ OPERATIONS: tuple[Operation, ...] = (
         200,
         QrMetadata,
         errors=(404,),
-        response_example=_METADATA,
+        response_example={**_METADATA, **_LINK},
     ),
     Operation(
         "PATCH",
@@ -205,7 +247,7 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(404, 409),
         description="The next scan, on every redirector, goes to the new URL.",
         request_examples={"new destination": {"url": "https://example.com/winter-menu"}},
-        response_example={**_METADATA, "destination": "https://example.com/winter-menu"},
+        response_example={**_METADATA, **_LINK, "destination": "https://example.com/winter-menu"},
     ),
     Operation(
         "GET",
@@ -216,9 +258,139 @@ OPERATIONS: tuple[Operation, ...] = (
         200,
         QrStats,
         errors=(403, 404, 422, 501),
-        query=_WINDOW,
-        description="The window is clamped to the tier's retention. Bots are left out.",
+        query=(*_WINDOW, _TZ),
+        description="The window is clamped to the tier's retention. Scans are human "
+        "redirects; bots are counted in bot_scans, password forms and refusals in by_outcome.",
         response_example=_STATS,
+    ),
+    Operation(
+        "PATCH",
+        "/qr/{qr_id}",
+        "updateQr",
+        "Change a code: destination, name and the dynamic link options",
+        "QR codes",
+        200,
+        QrMetadata,
+        UpdateBody,
+        errors=(403, 404, 409, 503),
+        description="Only the fields sent change; null removes an option (docs/links.md). "
+        "The next scan, on every redirector, sees the change.",
+        request_examples={
+            "pause": {"paused": True},
+            "rules and a split": {
+                "rules": [_RULE],
+                "split": [
+                    {"destination": "https://example.com/a", "weight": 70},
+                    {"destination": "https://example.com/b", "weight": 30},
+                ],
+                "utm": {"source": "qr", "campaign": "fall"},
+            },
+        },
+        response_example={**_METADATA, **_LINK, "rules": [_RULE]},
+    ),
+    Operation(
+        "DELETE",
+        "/qr/{qr_id}",
+        "deleteQr",
+        "Delete a code: its short link answers 410 for good, its scans stay",
+        "QR codes",
+        204,
+        None,
+        errors=(404, 503),
+        description="The dynamic slot is free again; the short code is never reused.",
+        ok_description="deleted",
+    ),
+    Operation(
+        "GET",
+        "/qr/{qr_id}/scans.csv",
+        "qrScans",
+        "One row per scan in the window, as CSV (pro and above)",
+        "Analytics",
+        200,
+        None,
+        errors=(403, 404, 422, 501),
+        query=_WINDOW,
+        description="Streamed, oldest first, bots and refusals included (see `outcome`).",
+        media_type="text/csv",
+        response_example="scanned_at,destination,visitor,is_unique,country,city,device,"
+        "browser,os,referrer_host,language,target,outcome,domain,is_bot\r\n"
+        "2026-11-25T18:00:00.123Z,https://example.com/de,3f2a…,True,DE,Berlin,mobile,Safari,"
+        "iOS,,de-DE,rule:0,redirected,,False\r\n",
+    ),
+    Operation(
+        "GET",
+        "/refused-scans",
+        "refusedScans",
+        "Refused and orphan scans per domain (pro and above)",
+        "Analytics",
+        200,
+        RefusedScans,
+        errors=(403, 422, 501),
+        query=_WINDOW,
+        description="Scans of the account's paused, expired, exhausted or deleted codes, and "
+        "of unknown codes on its verified domains (reason `unknown`). Bots are left out.",
+        response_example={
+            "retention_days": 30,
+            "window": {"from": "2026-10-27", "to": "2026-11-25"},
+            "domains": [
+                {
+                    "domain": "go.brand.example",
+                    "refused_scans": 3,
+                    "by_day": [{"date": "2026-11-25", "scans": 3}],
+                    "by_reason": [{"key": "unknown", "scans": 2}, {"key": "paused", "scans": 1}],
+                    "by_code": [{"key": "Xb7kPq2m", "scans": 1}],
+                }
+            ],
+        },
+    ),
+    Operation(
+        "POST",
+        "/domains",
+        "addDomain",
+        "Add a custom short domain (pro and above), unverified",
+        "Domains",
+        201,
+        Domain,
+        DomainBody,
+        errors=(403, 409),
+        description="Point the hostname at the redirector, then verify it (docs/links.md).",
+        request_examples={"domain": {"hostname": "go.brand.example"}},
+        response_example={**_DOMAIN, "verified": False, "verified_at": None},
+    ),
+    Operation(
+        "GET",
+        "/domains",
+        "domains",
+        "List the account's custom short domains",
+        "Domains",
+        200,
+        DomainList,
+        response_example={"domains": [_DOMAIN]},
+    ),
+    Operation(
+        "POST",
+        "/domains/{domain_id}/verify",
+        "verifyDomain",
+        "Check that the domain reaches this redirector; then codes may use it",
+        "Domains",
+        200,
+        Domain,
+        errors=(404, 409, 422),
+        description="Fetches the verification URL through the domain itself; 422 "
+        "`domain_unverified` says what came back, 409 `domain_taken` if another account "
+        "verified it first.",
+        response_example=_DOMAIN,
+    ),
+    Operation(
+        "DELETE",
+        "/domains/{domain_id}",
+        "deleteDomain",
+        "Remove a domain that has no live codes",
+        "Domains",
+        204,
+        None,
+        errors=(404, 409),
+        ok_description="deleted",
     ),
     Operation(
         "POST",

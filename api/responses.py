@@ -10,7 +10,21 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 
-class QrGenerated(BaseModel):
+class LinkFields(BaseModel):
+    """A dynamic code's link options (docs/links.md); null on static codes."""
+
+    domain: str | None = Field(None, description="custom short domain; null: the base domain")
+    paused: bool | None = None
+    expires_at: str | None = Field(None, description="ISO 8601, UTC")
+    max_scans: int | None = None
+    has_password: bool | None = Field(None, description="the password itself is write-only")
+    forward_query: bool | None = None
+    utm: dict[str, str] | None = None
+    rules: list[dict[str, Any]] | None = Field(None, description="ordered: {if, destination}")
+    split: list[dict[str, Any]] | None = Field(None, description="{destination, weight}")
+
+
+class QrGenerated(LinkFields):
     id: str
     type: Literal["static", "dynamic"]
     format: str = Field(description="png or svg")
@@ -27,7 +41,7 @@ class QrGenerated(BaseModel):
     created_at: str = Field(description="ISO 8601, UTC")
 
 
-class QrMetadata(BaseModel):
+class QrMetadata(LinkFields):
     id: str
     type: Literal["static", "dynamic"]
     data: str
@@ -84,6 +98,16 @@ class CityCount(BaseModel):
     scans: int
 
 
+class HourCount(BaseModel):
+    hour: int = Field(description="local hour 0..23 in `tz`")
+    scans: int
+
+
+class WeekdayCount(BaseModel):
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    scans: int
+
+
 class QrStats(BaseModel):
     qr_id: str
     retention_days: int
@@ -97,6 +121,53 @@ class QrStats(BaseModel):
     by_device: list[KeyCount]
     by_browser: list[KeyCount]
     by_os: list[KeyCount]
+    bot_scans: int = Field(description="redirects of bots and link previews (left out above)")
+    by_referrer: list[KeyCount] = Field(description='referrer host; "direct" when none')
+    by_language: list[KeyCount] = Field(description="preferred language tag")
+    tz: str = Field(description="the time zone of by_hour and by_weekday")
+    by_hour: list[HourCount] = Field(description="24 buckets")
+    by_weekday: list[WeekdayCount] = Field(description="7 buckets, Monday first")
+    by_target: list[KeyCount] = Field(description="default | rule:N | split:N")
+    by_outcome: list[KeyCount] = Field(description="redirected | password_page | gone")
+
+
+class DateCount(BaseModel):
+    date: date
+    scans: int
+
+
+class DomainRefusals(BaseModel):
+    domain: str | None = Field(description="null: the redirect base URL's own domain")
+    refused_scans: int
+    by_day: list[DateCount]
+    by_reason: list[KeyCount] = Field(
+        description="deleted | paused | expired | exhausted | unknown"
+    )
+    by_code: list[KeyCount] = Field(description="the 20 most refused short codes")
+
+
+class RefusedScans(BaseModel):
+    retention_days: int
+    window: StatsWindow
+    domains: list[DomainRefusals]
+
+
+class Verification(BaseModel):
+    method: Literal["http"]
+    url: str = Field(description="must answer this installation's proof over plain HTTP")
+
+
+class Domain(BaseModel):
+    id: str
+    hostname: str
+    verified: bool
+    verified_at: str | None
+    created_at: str
+    verification: Verification
+
+
+class DomainList(BaseModel):
+    domains: list[Domain]
 
 
 class EndpointCreated(BaseModel):
@@ -133,6 +204,9 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     QrMetadata,
     BulkResult,
     QrStats,
+    RefusedScans,
+    Domain,
+    DomainList,
     EndpointCreated,
     Endpoint,
     EndpointList,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api import serialize
-from api.bodies import BulkBody, DestinationBody, GenerateBody, parse_body, validate
+from api.bodies import BulkBody, DestinationBody, GenerateBody, UpdateBody, parse_body, validate
 from api.context import principal_of, services_of
 from core.bulk import bulk_generate
 from core.qrcodes import GenerateSpec
@@ -44,9 +44,23 @@ async def update_destination(request: Request) -> JSONResponse:
     return JSONResponse(serialize.qr_metadata(view))
 
 
+async def update_qr(request: Request) -> JSONResponse:
+    body = await parse_body(request, UpdateBody)
+    service = services_of(request).qr
+    view = await service.update(principal_of(request), request.path_params["qr_id"], body.changes())
+    return JSONResponse(serialize.qr_metadata(view))
+
+
+async def delete_qr(request: Request) -> Response:
+    await services_of(request).qr.delete(principal_of(request), request.path_params["qr_id"])
+    return Response(status_code=204)
+
+
 routes = [
     Route("/qr/generate", generate, methods=["POST"]),
     Route("/qr/bulk-generate", bulk_generate_qrs, methods=["POST"]),
     Route("/qr/{qr_id}", get_qr, methods=["GET"]),
+    Route("/qr/{qr_id}", update_qr, methods=["PATCH"]),
+    Route("/qr/{qr_id}", delete_qr, methods=["DELETE"]),
     Route("/qr/{qr_id}/destination", update_destination, methods=["PATCH"]),
 ]

@@ -8,7 +8,12 @@ from typing import Any
 
 from core import timestamps
 from core.bulk import BulkItem
-from core.qrviews import GeneratedQr, QrView
+from core.qrviews import GeneratedQr, LinkView, QrView
+
+_NO_LINK: dict[str, Any] = {
+    "domain": None, "paused": None, "expires_at": None, "max_scans": None,
+    "has_password": None, "forward_query": None, "utm": None, "rules": None, "split": None,
+}  # fmt: skip
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -31,6 +36,24 @@ def qr_metadata(view: QrView) -> dict[str, Any]:
         "name": view.name,
         "created_at": iso(view.created_at),
         "updated_at": iso(view.updated_at),
+        **link_fields(view.link),
+    }
+
+
+def link_fields(link: LinkView | None) -> dict[str, Any]:
+    """A dynamic code's options (the password only as `has_password`); null for static."""
+    if link is None:
+        return dict(_NO_LINK)
+    return {
+        "domain": link.domain,
+        "paused": link.paused,
+        "expires_at": iso(link.expires_at),
+        "max_scans": link.max_scans,
+        "has_password": link.has_password,
+        "forward_query": link.forward_query,
+        "utm": link.utm,
+        "rules": link.rules,
+        "split": link.split,
     }
 
 
@@ -51,6 +74,7 @@ def generated(result: GeneratedQr) -> dict[str, Any]:
         "error_correction": view.error_correction,
         "name": view.name,
         "created_at": iso(view.created_at),
+        **link_fields(view.link),
     }
 
 

@@ -7,7 +7,7 @@ import importlib
 import sys
 import time
 
-ALL = ("render", "api", "redirect", "hostile", "analytics", "webhooks")
+ALL = ("render", "api", "redirect", "hostile", "analytics", "webhooks", "links")
 
 
 def main(names: list[str]) -> None:

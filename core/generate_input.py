@@ -12,6 +12,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import FieldProblem, Invalid
+from core.link_input import LinkFields
 from core.qrcodes import GenerateSpec
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -72,7 +73,9 @@ class Style(Strict):
     logo: LogoStyle | None = None
 
 
-class GenerateBody(Strict):
+class GenerateBody(LinkFields):
+    """The generate request; dynamic codes may also carry the link options and a domain."""
+
     type: Literal["static", "dynamic"] = "static"
     data: str
     format: Literal["png", "svg"] = "png"
@@ -81,6 +84,7 @@ class GenerateBody(Strict):
     error_correction: Literal["L", "M", "Q", "H"] = "M"
     name: str | None = None  # its length is the service's rule (MAX_NAME)
     style: Style | None = None
+    domain: str | None = Field(None, description="a verified custom domain of the account")
 
     def to_spec(self) -> GenerateSpec:
         style = self.style.model_dump(exclude_unset=True) if self.style else None
@@ -93,6 +97,8 @@ class GenerateBody(Strict):
             error_correction=self.error_correction,
             name=self.name,
             style=style,
+            link=self.link_changes(),
+            domain=self.domain,
         )
 
 

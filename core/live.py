@@ -86,7 +86,8 @@ class LiveScanPublisher:
         rows = batch.rows
         for first in range(0, max(len(rows), 1), _YIELD_EVERY):
             chunk = rows[first : first + _YIELD_EVERY]
-            messages = [(scans_channel(row.qr_id), live_event(row)) for row in chunk]
+            # Refused requests and orphans are not scans of the link (docs/links.md).
+            messages = [(scans_channel(r.qr_id), live_event(r)) for r in chunk if r.counted]
             resync, self._resync = self._resync, set()
             messages += [(scans_channel(qr_id), OVERFLOW_EVENT) for qr_id in resync]
             try:

@@ -69,7 +69,9 @@ class QrCode(Model):
     account_id: str
     type = fields.CharField(max_length=8)
     data = fields.TextField()
-    short_code = fields.CharField(max_length=16, unique=True, null=True)
+    # "" is the redirect base URL's own domain; short codes are unique per domain.
+    domain = fields.CharField(max_length=253, default="", db_default="")
+    short_code = fields.CharField(max_length=16, null=True)
     destination = fields.TextField(null=True)
     format = fields.CharField(max_length=4)
     size = fields.IntField()
@@ -77,12 +79,55 @@ class QrCode(Model):
     error_correction = fields.CharField(max_length=1)
     style: fields.Field[Any] = fields.JSONField(default=dict)
     name = fields.CharField(max_length=200, null=True)
+    # Dynamic link options (docs/links.md); rules, split and utm as normalized JSON.
+    paused = fields.BooleanField(default=False, db_default=False)
+    expires_at = fields.DatetimeField(null=True)
+    max_scans = fields.IntField(null=True)
+    password_hash = fields.CharField(max_length=200, null=True)
+    forward_query = fields.BooleanField(default=False, db_default=False)
+    utm: fields.Field[Any] = fields.JSONField(null=True)
+    rules: fields.Field[Any] = fields.JSONField(null=True)
+    split: fields.Field[Any] = fields.JSONField(null=True)
+    # Soft delete: the row keeps its short code reserved forever and its scans stay.
+    deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "qr_codes"
         indexes = (("account_id", "created_at"),)
+        unique_together = (("domain", "short_code"),)
+
+
+# A custom short domain; it routes scans once verified (docs/links.md).
+class Domain(Model):
+    id = fields.CharField(primary_key=True, max_length=32)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="domains", on_delete=fields.CASCADE
+    )
+    account_id: str
+    # One of the tier's N slots, as for webhook endpoints: the limit holds under races.
+    slot = fields.SmallIntField()
+    hostname = fields.CharField(max_length=253)
+    # Set on verification; unique, so a hostname serves one account at most.
+    verified_hostname = fields.CharField(max_length=253, null=True, unique=True)
+    token = fields.CharField(max_length=64)
+    verified_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "domains"
+        unique_together = (("account", "slot"), ("account", "hostname"))
+
+
+# Redirects served by a `max_scans` link, written behind the live counter (Redis or
+# in-process), so a counter that starts again resumes from here rather than from zero.
+class ScanCounter(Model):
+    qr_id = fields.CharField(primary_key=True, max_length=32)
+    taken = fields.IntField(default=0)
+
+    class Meta:
+        table = "scan_counters"
 
 
 class ScanEndpoint(Model):

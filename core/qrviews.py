@@ -30,6 +30,22 @@ class QrView:
     name: str | None
     created_at: datetime
     updated_at: datetime
+    link: LinkView | None = None  # dynamic codes only
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """A dynamic code's options as callers see them: the password only as a flag."""
+
+    domain: str | None
+    paused: bool
+    expires_at: datetime | None
+    max_scans: int | None
+    has_password: bool
+    forward_query: bool
+    utm: dict[str, str] | None
+    rules: list[dict[str, Any]]
+    split: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,7 @@ def to_view(row: QrCode, base_url: str) -> QrView:
         data=row.data,
         destination=row.destination,
         short_code=row.short_code,
-        short_url=short_url(base_url, row.short_code) if row.short_code else None,
+        short_url=short_url(base_url, row.short_code, row.domain) if row.short_code else None,
         format=row.format,
         size=row.size,
         margin=row.margin,
@@ -62,6 +78,21 @@ def to_view(row: QrCode, base_url: str) -> QrView:
         name=row.name,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        link=link_view(row) if row.type == "dynamic" else None,
+    )
+
+
+def link_view(row: QrCode) -> LinkView:
+    return LinkView(
+        domain=row.domain or None,
+        paused=row.paused,
+        expires_at=row.expires_at,
+        max_scans=row.max_scans,
+        has_password=row.password_hash is not None,
+        forward_query=row.forward_query,
+        utm=row.utm or None,
+        rules=list(row.rules or ()),
+        split=list(row.split or ()),
     )
 
 

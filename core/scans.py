@@ -3,7 +3,9 @@
 The redirector journals each scan's raw facts; its journal consumer builds `ScanRow`s,
 commits them in `ScanBatch`es to every durable `ScanSink` (the scan store or the stream
 to it, the webhook outbox), then hands them to the best-effort `ScanListener`s (live
-counts).
+counts). Refused requests (a paused or expired link, a password page, an unknown code on
+a custom domain) are rows too, with their `outcome`: analytics keeps them apart, live
+counts and webhooks skip them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ class ScanRow:
     os: str  # family or "unknown"
     referrer_host: str  # "" when absent
     is_bot: bool
+    language: str = ""  # the visitor's preferred language tag ("de-AT"), "" when not sent
+    target: str = "default"  # what served it: default | rule:N | split:N; if gone, why
+    outcome: str = "redirected"  # redirected | password_page | gone | not_found
+    domain: str = ""  # the custom domain it came through; "" = the redirect base URL's
+
+    @property
+    def counted(self) -> bool:
+        """A scan of a link that sent its visitor on: what live counts and webhooks report."""
+        return self.outcome == "redirected" and bool(self.qr_id)
 
 
 @dataclass(frozen=True)

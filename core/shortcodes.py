@@ -14,5 +14,9 @@ def new_short_code() -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(LENGTH))
 
 
-def short_url(base_url: str, code: str) -> str:
+def short_url(base_url: str, code: str, domain: str = "") -> str:
+    """On a custom domain the link keeps the base URL's scheme, on the domain's default port."""
+    if domain:
+        scheme = base_url.partition("://")[0]
+        return f"{scheme}://{domain}/{code}"
     return f"{base_url}/{code}"

@@ -23,6 +23,10 @@ class Tier:
     retention_days: int
     webhooks: bool
     max_webhook_endpoints: int
+    passwords: bool = False
+    max_rules: int = 0
+    max_split_variants: int = 0
+    max_domains: int = 0
 
     @property
     def has_analytics(self) -> bool:

@@ -80,7 +80,8 @@ FAMILIES = {
         ),
         Family(
             "qrmint_redirects_total",
-            "Redirect requests by outcome: redirected (302) or not_found (404).",
+            "Redirect requests by outcome: redirected (302), not_found (404), gone (410: paused, "
+            "expired, exhausted, deleted) or password_page (a password form or its refusal).",
             "counter",
             ("outcome",),
         ),

@@ -7,6 +7,8 @@ that changes its counters is re-pointed here and nowhere else:
 |--------------------------------------------------|-------------------------------------------|
 | qrmint_redirects_total{outcome=redirected}       | redirect app `state.redirects.redirected` |
 | qrmint_redirects_total{outcome=not_found}        | redirect app `state.redirects.not_found`  |
+| qrmint_redirects_total{outcome=gone}             | redirect app `state.redirects.gone`       |
+| qrmint_redirects_total{outcome=password_page}    | `state.redirects.password_page`           |
 | qrmint_scans_recorded_total                      | `Journal.stats().recorded`                |
 | qrmint_scans_committed_total                     | `ScanConsumer.stats().committed`          |
 | qrmint_scans_dropped_total{stage=journal}        | `Journal.stats().write_errors`            |
@@ -77,6 +79,8 @@ def redirector_probes(app: Starlette) -> list[Probe]:
     return [
         Probe("qrmint_redirects_total", lambda: redirects.redirected, ("redirected",)),
         Probe("qrmint_redirects_total", lambda: redirects.not_found, ("not_found",)),
+        Probe("qrmint_redirects_total", lambda: redirects.gone, ("gone",)),
+        Probe("qrmint_redirects_total", lambda: redirects.password_page, ("password_page",)),
         Probe("qrmint_scans_recorded_total", lambda: journal.stats().recorded),
         Probe("qrmint_scans_committed_total", lambda: consumer.stats().committed),
         Probe("qrmint_scans_dropped_total", lambda: journal.stats().write_errors, ("journal",)),

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from core.routing import primary_language
 from core.scans import ScanRow
 from redirector.journal_format import ScanFacts
 from redirector.ledger import FirstScanLedger
@@ -82,6 +83,10 @@ class Enricher:
             os=agent.os if agent else UNKNOWN,
             referrer_host=referrer_host(scan.referer),
             is_bot=agent.is_bot if agent else False,
+            language=primary_language(scan.accept_language),
+            target=scan.target,
+            outcome=scan.outcome,
+            domain=scan.host,  # the link's custom domain as the handler resolved it
         )
 
     def _place(self, ip: str) -> tuple[str, str]:

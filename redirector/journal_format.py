@@ -33,9 +33,9 @@ FIELDS = (
     "user_agent",
     "referer",
     "accept_language",
-    "host",
-    "target",  # which rule, split variant or "default" served the scan
-    "outcome",  # redirected | password_page | gone
+    "host",  # the link's custom domain ("" = the base domain), as the handler routed it
+    "target",  # which rule, split variant or "default" served the scan; if gone, why
+    "outcome",  # redirected | password_page | gone | not_found (an orphan, docs/links.md)
 )
 DEFAULTS = {"target": "default", "outcome": "redirected"}
 _FRAME = struct.Struct("<II")

@@ -1,4 +1,4 @@
-"""Short code -> LinkTarget, with a small in-process LRU in front of the link directory.
+"""Cache key -> link entry (or domain), with a small in-process LRU in front of the directory.
 
 Why the LRU never serves a stale destination:
 
@@ -28,15 +28,19 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Protocol
 
-from core.links import LinkTarget
+from core.links import DomainEntry, LinkTarget
 from core.retrying import Backoff
 from redirector.feed import InvalidationFeed, Signal
 
 log = logging.getLogger(__name__)
 
 
+# Keys are `core.link_entry.cache_key`s ("CODE", "host/CODE") or "@host" for a domain.
+Entry = LinkTarget | DomainEntry
+
+
 class LinkSource(Protocol):
-    async def lookup(self, short_code: str) -> LinkTarget | None: ...
+    async def lookup(self, key: str) -> Entry | None: ...
 
 
 class ShortCodeResolver:
@@ -58,7 +62,7 @@ class ShortCodeResolver:
         self._max_entries = max_entries
         self._retry_delay = retry_delay
         self._clock = clock
-        self._cache: OrderedDict[str, tuple[float, LinkTarget | None]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[float, Entry | None]] = OrderedDict()
         self._generation = 0
         self._live = False
         self._live_event = asyncio.Event()
@@ -82,7 +86,7 @@ class ShortCodeResolver:
             self._task = None
         self._set_live(False)
 
-    async def resolve(self, short_code: str) -> LinkTarget | None:
+    async def resolve(self, short_code: str) -> Entry | None:
         entry = self._cache.get(short_code)
         if entry is not None:
             if entry[0] > self._clock():
@@ -95,7 +99,7 @@ class ShortCodeResolver:
             self._store(short_code, target)
         return target
 
-    def _store(self, short_code: str, target: LinkTarget | None) -> None:
+    def _store(self, short_code: str, target: Entry | None) -> None:
         ttl = self._ttl if target is not None else self._miss_ttl
         self._cache[short_code] = (self._clock() + ttl, target)
         self._cache.move_to_end(short_code)

@@ -25,9 +25,12 @@ from core.bus import EventBus, LocalBus
 from core.config import Settings
 from core.links import LinkDirectory
 from core.scans import ScanListener, ScanSink
-from redirector.app import create_redirect_app
+from redirector.app import LinkGuards, create_redirect_app
+from redirector.attempts import PasswordAttempts
 from redirector.consumer import ScanConsumer
+from redirector.counters import ScanLimits
 from redirector.enrich import AgentParser, Enricher, GeoLocate
+from redirector.facts import Lookups
 from redirector.feed import BusFeed, InvalidationFeed, RedisFeed
 from redirector.journal import Journal
 from redirector.ledger import FirstScanLedger, LocalLedger, RedisLedger
@@ -107,8 +110,17 @@ async def open_redirector(
         consumer = ScanConsumer(journal, enricher, sinks, listeners, max_rows=max_batch)
         await consumer.start()
         stack.push_async_callback(consumer.aclose)
+        # For links' rules: country, device and OS at redirect time, cached (docs/links.md).
+        lookups = Lookups(geo_locator, agent_parser or parse_agent)
+        guards = LinkGuards(lookups, ScanLimits(redis), PasswordAttempts(redis))
+        await guards.limits.start()
+        stack.push_async_callback(guards.limits.aclose)
         app = create_redirect_app(
-            settings=settings, resolver=resolver, recorder=journal, extra_routes=extra_routes
+            settings=settings,
+            resolver=resolver,
+            recorder=journal,
+            guards=guards,
+            extra_routes=extra_routes,
         )
         app.state.resolver = resolver
         app.state.journal = journal

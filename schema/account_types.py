@@ -20,6 +20,10 @@ class TierLimits:
     analytics_retention_days: int = strawberry.field(description="0: no analytics.")
     scan_webhooks: bool
     max_scan_endpoints: int
+    passwords: bool = strawberry.field(description="Password-protected links.")
+    max_rules: int = strawberry.field(description="Redirect rules per link; 0: none.")
+    max_split_variants: int = strawberry.field(description="A/B variants per link; 0: none.")
+    max_domains: int = strawberry.field(description="Custom short domains; 0: none.")
 
 
 @strawberry.type(description="Usage in the current calendar month (UTC).")
@@ -68,6 +72,10 @@ def limits(tier: Tier) -> TierLimits:
         analytics_retention_days=tier.retention_days,
         scan_webhooks=tier.webhooks,
         max_scan_endpoints=tier.max_webhook_endpoints,
+        passwords=tier.passwords,
+        max_rules=tier.max_rules,
+        max_split_variants=tier.max_split_variants,
+        max_domains=tier.max_domains,
     )
 
 

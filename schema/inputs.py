@@ -10,12 +10,14 @@ the REST surface uses, so a bad request gets the same `validation_error` details
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 import strawberry
 
 from core.generate_input import GenerateBody, validate
+from core.link_input import UpdateBody
 from core.qrcodes import GenerateSpec
 from schema.qr_types import ErrorCorrection, ImageFormat, QrType
 
@@ -90,8 +92,63 @@ class StyleInput:
     logo: LogoInput | None = strawberry.UNSET
 
 
+@strawberry.input
+class UtmInput:
+    source: str | None = strawberry.UNSET
+    medium: str | None = strawberry.UNSET
+    campaign: str | None = strawberry.UNSET
+    term: str | None = strawberry.UNSET
+    content: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Local time of day; `to` before `from` wraps over midnight.")
+class TimeWindowInput:
+    from_: str | None = strawberry.field(name="from", default=strawberry.UNSET)
+    to: str | None = strawberry.UNSET
+    days: list[str] | None = strawberry.field(default=strawberry.UNSET, description="mon..sun")
+    tz: str | None = strawberry.field(default=strawberry.UNSET, description="IANA, default UTC")
+
+
+@strawberry.input
+class RuleConditionsInput:
+    country: list[str] | None = strawberry.UNSET
+    device: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="mobile | tablet | desktop | bot | unknown"
+    )
+    os: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="android | ios | windows | macos | linux | chromeos | other",
+    )
+    language: list[str] | None = strawberry.UNSET
+    time: TimeWindowInput | None = strawberry.UNSET
+
+
+@strawberry.input
+class LinkRuleInput:
+    if_: RuleConditionsInput = strawberry.field(name="if")
+    destination: str
+
+
+@strawberry.input
+class SplitVariantInput:
+    destination: str
+    weight: int
+
+
+@strawberry.input(description="Dynamic link options (docs/links.md); see generateQr and updateQr.")
+class LinkOptionsInput:
+    paused: bool | None = strawberry.UNSET
+    expires_at: datetime | None = strawberry.UNSET
+    max_scans: int | None = strawberry.UNSET
+    password: str | None = strawberry.field(default=strawberry.UNSET, description="write-only")
+    forward_query: bool | None = strawberry.UNSET
+    utm: UtmInput | None = strawberry.UNSET
+    rules: list[LinkRuleInput] | None = strawberry.UNSET
+    split: list[SplitVariantInput] | None = strawberry.UNSET
+
+
 @strawberry.input(description="The REST generate body (POST /qr/generate) in camelCase.")
-class GenerateQrInput:
+class GenerateQrInput(LinkOptionsInput):
     data: str = strawberry.field(
         description="static: encoded as is; dynamic: the destination (http/https only)"
     )
@@ -102,17 +159,22 @@ class GenerateQrInput:
     error_correction: ErrorCorrection = ErrorCorrection.M
     name: str | None = None
     style: StyleInput | None = strawberry.UNSET
+    # Dynamic codes only (docs/links.md), with the link options.
+    domain: str | None = strawberry.UNSET
 
 
 def plain(value: object) -> Any:
     """An input value as the REST JSON would carry it; unset fields are left out."""
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, list):
         return [plain(item) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            field.name: plain(getattr(value, field.name))
+            # `if_`, `from_`: Python's escape for a keyword; REST spells the keyword.
+            field.name.rstrip("_"): plain(getattr(value, field.name))
             for field in dataclasses.fields(value)
             # Unset and null both mean "not given": the REST default applies.
             if getattr(value, field.name) not in (strawberry.UNSET, None)
@@ -126,3 +188,22 @@ def to_spec(value: GenerateQrInput, prefix: str = "") -> GenerateSpec:
 
 def item_spec(index: int, value: GenerateQrInput) -> GenerateSpec:
     return to_spec(value, prefix=f"items.{index}.")
+
+
+@strawberry.input(
+    description="PATCH /qr/{id} in camelCase: only what is given changes; null removes."
+)
+class UpdateQrInput(LinkOptionsInput):
+    destination: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+
+
+def update_changes(value: UpdateQrInput) -> dict[str, Any]:
+    """The REST PATCH body for this input, checked by the same model: an explicit null is
+    kept (it removes), an unset field is left out (it stays)."""
+    body = {
+        field.name: plain(getattr(value, field.name))
+        for field in dataclasses.fields(value)
+        if getattr(value, field.name) is not strawberry.UNSET
+    }
+    return validate(UpdateBody, body).changes()

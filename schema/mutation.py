@@ -20,7 +20,8 @@ from schema.account_types import (
 )
 from schema.context import GraphQLContext, principal_of, services_of
 from schema.fields import mutation
-from schema.inputs import GenerateQrInput, item_spec, to_spec
+from schema.inputs import GenerateQrInput, UpdateQrInput, item_spec, to_spec, update_changes
+from schema.link_types import Domain, domain
 from schema.qr_types import (
     BulkGenerateResult,
     GeneratedQr,
@@ -51,6 +52,30 @@ class Mutation:
     async def update_qr_destination(self, info: Ctx, id: strawberry.ID, url: str) -> QrCode | None:
         view = await services_of(info).qr.update_destination(principal_of(info), str(id), url)
         return qr_code(view)
+
+    @mutation("Change a QR code (PATCH /qr/{id}): what is given changes, null removes an option.")
+    async def update_qr(self, info: Ctx, id: strawberry.ID, input: UpdateQrInput) -> QrCode | None:
+        changes = update_changes(input)
+        view = await services_of(info).qr.update(principal_of(info), str(id), changes)
+        return qr_code(view)
+
+    @mutation("Soft-delete a QR code (DELETE /qr/{id}): its short link answers 410 for good.")
+    async def delete_qr(self, info: Ctx, id: strawberry.ID) -> bool | None:
+        await services_of(info).qr.delete(principal_of(info), str(id))
+        return True
+
+    @mutation("Add a custom short domain, unverified (POST /domains).")
+    async def add_domain(self, info: Ctx, hostname: str) -> Domain | None:
+        return domain(await services_of(info).domains.add(principal_of(info), hostname))
+
+    @mutation("Check the domain's proof through the domain itself (POST /domains/{id}/verify).")
+    async def verify_domain(self, info: Ctx, id: strawberry.ID) -> Domain | None:
+        return domain(await services_of(info).domains.verify(principal_of(info), str(id)))
+
+    @mutation("Remove a domain without live codes (DELETE /domains/{id}).")
+    async def delete_domain(self, info: Ctx, id: strawberry.ID) -> bool | None:
+        await services_of(info).domains.delete(principal_of(info), str(id))
+        return True
 
     @mutation("Mega tier; the answer is the only time `secret` is shown.")
     async def register_scan_endpoint(

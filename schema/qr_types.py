@@ -14,6 +14,8 @@ from core.bulk import BulkItem
 from core.errors import DomainError
 from core.qrviews import GeneratedQr as GeneratedValue
 from core.qrviews import QrPage, QrView, encode_cursor
+from schema import link_types
+from schema.link_types import LinkRule, SplitVariant, Utm
 
 
 @strawberry.enum(description="static: the image encodes `data`; dynamic: it encodes `shortUrl`.")
@@ -52,6 +54,16 @@ class QrCode:
     name: str | None
     created_at: datetime
     updated_at: datetime
+    # Dynamic link options (docs/links.md); null on static codes.
+    domain: str | None = strawberry.field(description="Custom domain; null: the base domain.")
+    paused: bool | None
+    expires_at: datetime | None
+    max_scans: int | None
+    has_password: bool | None = strawberry.field(description="The password is write-only.")
+    forward_query: bool | None
+    utm: Utm | None
+    rules: list[LinkRule] | None
+    split: list[SplitVariant] | None
 
 
 @strawberry.type(description="A freshly generated QR code: its metadata and the image.")
@@ -124,6 +136,25 @@ def _metadata(view: QrView) -> dict[str, Any]:
         "name": view.name,
         "created_at": view.created_at,
         "updated_at": view.updated_at,
+        **_link(view),
+    }
+
+
+def _link(view: QrView) -> dict[str, Any]:
+    link = view.link
+    if link is None:
+        names = ("domain", "paused", "expires_at", "max_scans", "has_password", "forward_query")
+        return {**dict.fromkeys(names), "utm": None, "rules": None, "split": None}
+    return {
+        "domain": link.domain,
+        "paused": link.paused,
+        "expires_at": link.expires_at,
+        "max_scans": link.max_scans,
+        "has_password": link.has_password,
+        "forward_query": link.forward_query,
+        "utm": link_types.utm(link.utm),
+        "rules": link_types.rules(link.rules),
+        "split": link_types.split(link.split),
     }
 
 

@@ -6,7 +6,7 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,9 +34,13 @@ class RecordingLinks:
     """A link publisher that remembers what the QR service announced."""
 
     published: list[LinkTarget] = field(default_factory=list)
+    domains: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     async def publish_change(self, target: LinkTarget) -> None:
         self.published.append(target)
+
+    async def publish_domain(self, hostname: str, *, stale_links: Sequence[str] = ()) -> None:
+        self.domains.append((hostname, tuple(stale_links)))
 
 
 async def set_destination(target: LinkTarget, destination: str) -> LinkTarget:
@@ -158,3 +162,19 @@ class HttpsReceiver:
             pass
         finally:
             writer.close()
+
+
+def write_test_geoip(path: Path) -> Path:
+    """A MaxMind-format City database of documentation ranges: 203.0.113.0/24 is Berlin (DE),
+    198.51.100.0/24 New York (US), 2001:db8::/32 France without a city."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoIP2-City")
+    berlin = {"country": {"iso_code": "DE"}, "city": {"names": {"en": "Berlin"}}}
+    new_york = {"country": {"iso_code": "US"}, "city": {"names": {"en": "New York"}}}
+    writer.insert_network(IPSet(["203.0.113.0/24"]), berlin)
+    writer.insert_network(IPSet(["198.51.100.0/24"]), new_york)
+    writer.insert_network(IPSet(["2001:db8::/32"]), {"country": {"iso_code": "FR"}})
+    writer.to_db_file(str(path))
+    return path

@@ -82,7 +82,7 @@ class WebhookOutbox:
         for index, (row, key) in enumerate(zip(batch.rows, batch.keys, strict=True)):
             if index % _YIELD_EVERY == _YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # the redirect handler shares this event loop
-            if row.is_bot:
+            if row.is_bot or not row.counted:  # links: refused requests are not scans
                 continue
             endpoint_ids = await self._cache.enabled_endpoints(row.account_id)
             if not endpoint_ids:

@@ -15,12 +15,10 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from mmdb_writer import MMDBWriter
-from netaddr import IPSet
 
 from analytics.store import ScanStore, open_scan_store
 from core.scans import ScanRow
-from tests.support import redis_url
+from tests.support import redis_url, write_test_geoip
 
 REDIS_URL = redis_url(11)
 
@@ -54,16 +52,7 @@ async def redis_client() -> AsyncIterator[aioredis.Redis]:
 
 @pytest.fixture(scope="session")
 def geoip_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoIP2-City")
-    berlin = {"country": {"iso_code": "DE"}, "city": {"names": {"en": "Berlin"}}}
-    new_york = {"country": {"iso_code": "US"}, "city": {"names": {"en": "New York"}}}
-    country_only = {"country": {"iso_code": "FR"}}
-    writer.insert_network(IPSet(["203.0.113.0/24"]), berlin)
-    writer.insert_network(IPSet(["198.51.100.0/24"]), new_york)
-    writer.insert_network(IPSet(["2001:db8::/32"]), country_only)
-    path = tmp_path_factory.mktemp("geo") / "city.mmdb"
-    writer.to_db_file(str(path))
-    return path
+    return write_test_geoip(tmp_path_factory.mktemp("geo") / "city.mmdb")
 
 
 def _make_row(qr_id: str, scanned_at: datetime | None = None, **overrides: Any) -> ScanRow:

@@ -71,6 +71,13 @@ def test_stats_for_a_window(store: ScanStore, seeded: str) -> None:
         by_device=(("mobile", 2), ("desktop", 1), ("tablet", 1), ("unknown", 1)),
         by_browser=(("Chrome", 2), ("Firefox", 1), ("Safari", 1), ("unknown", 1)),
         by_os=(("Android", 2), ("Windows", 1), ("iOS", 1), ("unknown", 1)),
+        bot_scans=1,
+        by_referrer=(("direct", 5),),
+        by_language=(("unknown", 5),),
+        by_hour=tuple(1 if hour in (0, 10, 11, 12, 23) else 0 for hour in range(24)),
+        by_weekday=(0, 3, 0, 2, 0, 0, 0),  # Tuesday the 10th, Thursday the 12th
+        by_target=(("default", 5),),
+        by_outcome=(("redirected", 5),),
     )
 
 

@@ -124,6 +124,15 @@ async def test_real_answers_follow_the_schemas(api: Api, document: dict[str, Any
     _answer(document, endpoint, "POST", "/webhooks/scan-endpoints")
     listed = await api.client.get("/webhooks/scan-endpoints", headers=headers)
     _answer(document, listed, "GET", "/webhooks/scan-endpoints")
+    patched = await api.client.patch(
+        f"/qr/{created['id']}",
+        json={"paused": True, "rules": [{"if": {"os": ["ios"]}, "destination": PUBLIC}]},
+        headers=headers,
+    )
+    _answer(document, patched, "PATCH", "/qr/{qr_id}")
+    domain = await api.post("/domains", {"hostname": "go.openapi.example"}, headers)
+    _answer(document, domain, "POST", "/domains")
+    _answer(document, await api.client.get("/domains", headers=headers), "GET", "/domains")
     missing = await api.client.get("/qr/qr_nope", headers=headers)
     _check(document, "#/components/schemas/Error", missing.json())
 

@@ -50,7 +50,7 @@ async def test_unknown_paths_are_404(
     [
         ("GET", "/qr/generate", "POST"),  # not "no QR code with id 'generate'"
         ("DELETE", "/qr/bulk-generate", "POST"),
-        ("POST", "/qr/abc", "GET, HEAD"),
+        ("POST", "/qr/abc", "DELETE, GET, HEAD, PATCH"),
         ("PUT", "/webhooks/scan-endpoints", "GET, HEAD, POST"),
         ("POST", "/openapi.json", "GET, HEAD"),
         ("OPTIONS", "/qr/generate", "POST"),

@@ -24,7 +24,9 @@ async def _visit(settings: Settings, paths: list[str]) -> tuple[object, list[htt
         geo_locator=lambda ip: ("", ""),
     ) as app:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://r.test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1"
+        ) as client:  # the base domain
             responses = [await client.get(path) for path in paths]
         return app.state.redirects, responses
 

@@ -65,12 +65,17 @@ class FixedStats:
     counts_value: Counts = Counts(3, 2, LAST_SCAN)
 
     async def stats(
-        self, principal: Principal, qr_id: str, start: date | None, end: date | None
+        self,
+        principal: Principal,
+        qr_id: str,
+        start: date | None,
+        end: date | None,
+        tz: str | None = None,
     ) -> StatsReport:
         await self._check(principal, qr_id)
         days = principal.tier.retention_days
         window = Window(start or date(2026, 10, 27), end or date(2026, 11, 25), days)
-        return StatsReport(qr_id, window, FIXED_STATS)
+        return StatsReport(qr_id, window, FIXED_STATS, tz or "UTC")
 
     async def counts(self, principal: Principal, qr_id: str) -> Counts:
         await self._check(principal, qr_id)
